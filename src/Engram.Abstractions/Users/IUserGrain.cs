@@ -1,0 +1,34 @@
+using Engram.Abstractions.Common;
+
+namespace Engram.Abstractions.Users;
+
+/// <summary>
+/// One grain per Telegram user (key = Telegram user id). It is the single owner of the user's
+/// alerts, portfolio, settings and chat history; every change is persisted before the call returns.
+/// </summary>
+public interface IUserGrain : IGrainWithIntegerKey
+{
+    // Alerts
+    Task<OperationResult<AlertView>> AddAlertAsync(AlertRequest request);
+    Task<IReadOnlyList<AlertView>> GetAlertsAsync(bool includeTriggered = false);
+    Task<OperationResult<AlertView>> RemoveAlertAsync(int alertId);
+
+    // Portfolio
+    Task<OperationResult<TradeReceipt>> BuyAsync(string symbol, decimal amount, decimal price);
+    Task<OperationResult<TradeReceipt>> SellAsync(string symbol, decimal amount, decimal price);
+    Task<PortfolioView> GetPortfolioAsync();
+
+    // Settings
+    Task<EffectiveSettings> GetSettingsAsync();
+    Task<EffectiveSettings> SetResponseFormatAsync(ResponseFormat format);
+    Task<OperationResult<EffectiveSettings>> SetDefaultTimeframeAsync(string timeframe);
+    Task<EffectiveSettings> SetRiskToleranceAsync(RiskTolerance tolerance);
+
+    // Conversation history (context for the LLM)
+    Task<IReadOnlyList<ChatTurn>> GetHistoryAsync();
+    Task AppendExchangeAsync(string question, string answer);
+    Task ResetHistoryAsync();
+
+    // Telegram de-duplication: true the first time an update id is seen, false on redelivery.
+    Task<bool> TryMarkUpdateProcessedAsync(long updateId);
+}

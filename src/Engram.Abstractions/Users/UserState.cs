@@ -1,0 +1,121 @@
+namespace Engram.Abstractions.Users;
+
+/// <summary>
+/// Everything Engram keeps for one Telegram user, persisted in Redis as one JSON document.
+/// Ids are explicit and must never be renumbered once shipped.
+/// </summary>
+[GenerateSerializer]
+public sealed class UserState
+{
+    /// <summary>Price alerts, active and triggered, in creation order.</summary>
+    [Id(0)] public List<PriceAlert> Alerts { get; set; } = [];
+
+    /// <summary>The next alert id to hand out; ids are never reused for this user.</summary>
+    [Id(1)] public int NextAlertId { get; set; } = 1;
+
+    /// <summary>Open positions by symbol (e.g. BTCUSDT).</summary>
+    [Id(2)] public Dictionary<string, Position> Positions { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Buy and sell entries, oldest first (bounded, see UserGrainOptions).</summary>
+    [Id(3)] public List<Transaction> Transactions { get; set; } = [];
+
+    /// <summary>Profit and loss realised by sells, average-cost method, in the quote currency.</summary>
+    [Id(4)] public decimal RealizedPnl { get; set; }
+
+    [Id(5)] public UserSettings Settings { get; set; } = new();
+
+    /// <summary>Recent conversation turns sent to the LLM as context (bounded).</summary>
+    [Id(6)] public List<ChatTurn> History { get; set; } = [];
+
+    /// <summary>The last Telegram update ids handled, so a redelivered update is dropped.</summary>
+    [Id(7)] public List<long> ProcessedUpdateIds { get; set; } = [];
+
+    /// <summary>When the user first talked to Engram.</summary>
+    [Id(8)] public DateTimeOffset? CreatedAt { get; set; }
+
+    /// <summary>False once Telegram said the user blocked the bot; nothing is sent until they return.</summary>
+    [Id(9)] public bool Active { get; set; } = true;
+}
+
+[GenerateSerializer]
+public sealed class PriceAlert
+{
+    [Id(0)] public int Id { get; set; }
+    [Id(1)] public string Symbol { get; set; } = "";
+    [Id(2)] public AlertCondition Condition { get; set; }
+    [Id(3)] public decimal Threshold { get; set; }
+    [Id(4)] public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>The market price when the alert was set, if it was known.</summary>
+    [Id(5)] public decimal? CreationPrice { get; set; }
+    [Id(6)] public bool Triggered { get; set; }
+    [Id(7)] public DateTimeOffset? TriggeredAt { get; set; }
+}
+
+public enum AlertCondition
+{
+    Above = 0,
+    Below = 1,
+}
+
+[GenerateSerializer]
+public sealed class Position
+{
+    [Id(0)] public decimal Amount { get; set; }
+    /// <summary>Average cost per unit of what is still held.</summary>
+    [Id(1)] public decimal AverageCost { get; set; }
+}
+
+[GenerateSerializer]
+public sealed class Transaction
+{
+    [Id(0)] public TradeSide Side { get; set; }
+    [Id(1)] public string Symbol { get; set; } = "";
+    [Id(2)] public decimal Amount { get; set; }
+    [Id(3)] public decimal Price { get; set; }
+    [Id(4)] public DateTimeOffset Time { get; set; }
+    /// <summary>For sells: the P&amp;L realised against the average cost at the time.</summary>
+    [Id(5)] public decimal RealizedPnl { get; set; }
+}
+
+public enum TradeSide
+{
+    Buy = 0,
+    Sell = 1,
+}
+
+[GenerateSerializer]
+public sealed class UserSettings
+{
+    /// <summary>Null until the user picks one: the deployment default applies.</summary>
+    [Id(0)] public ResponseFormat? ResponseFormat { get; set; }
+    [Id(1)] public string? DefaultTimeframe { get; set; }
+    [Id(2)] public RiskTolerance? RiskTolerance { get; set; }
+}
+
+public enum ResponseFormat
+{
+    Clean = 0,
+    Detailed = 1,
+    Raw = 2,
+}
+
+public enum RiskTolerance
+{
+    Low = 0,
+    Medium = 1,
+    High = 2,
+}
+
+[GenerateSerializer]
+public sealed class ChatTurn
+{
+    [Id(0)] public ChatRole Role { get; set; }
+    [Id(1)] public string Text { get; set; } = "";
+    [Id(2)] public DateTimeOffset At { get; set; }
+}
+
+public enum ChatRole
+{
+    User = 0,
+    Assistant = 1,
+}

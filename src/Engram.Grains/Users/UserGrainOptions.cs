@@ -1,0 +1,30 @@
+using System.ComponentModel.DataAnnotations;
+using Engram.Abstractions.Users;
+
+namespace Engram.Grains.Users;
+
+/// <summary>Limits and defaults for every user's grain. Section <c>Users</c>.</summary>
+public sealed class UserGrainOptions
+{
+    public const string SectionName = "Users";
+
+    /// <summary>Active (not yet triggered) alerts a user may hold.</summary>
+    [Range(1, 10_000)] public int MaxActiveAlerts { get; set; } = 50;
+
+    /// <summary>Conversation turns (question + answer = 2) kept as LLM context.</summary>
+    [Range(0, 200)] public int HistoryTurns { get; set; } = 10;
+
+    /// <summary>Upper bound on the characters of kept history, so one long answer cannot crowd the prompt.</summary>
+    [Range(0, 1_000_000)] public int HistoryMaxChars { get; set; } = 8_000;
+
+    /// <summary>Buy/sell entries kept in the transaction list (positions are exact regardless).</summary>
+    [Range(1, 100_000)] public int MaxTransactions { get; set; } = 1_000;
+
+    /// <summary>Telegram update ids remembered for de-duplication of redelivered updates.</summary>
+    [Range(1, 100_000)] public int ProcessedUpdatesKept { get; set; } = 256;
+
+    /// <summary>Deployment defaults for users who have not chosen (from agent/trading config).</summary>
+    public ResponseFormat DefaultResponseFormat { get; set; } = ResponseFormat.Clean;
+    public string DefaultTimeframe { get; set; } = "1h";
+    public RiskTolerance DefaultRiskTolerance { get; set; } = RiskTolerance.Medium;
+}

@@ -1,0 +1,119 @@
+using System.ComponentModel.DataAnnotations;
+using System.Net;
+using Microsoft.Extensions.Configuration;
+
+namespace Engram.Silo.Configuration;
+
+/// <summary>The local LLM server (section <c>lmstudio</c>, the seed's shape).</summary>
+public sealed class LmStudioOptions
+{
+    public const string SectionName = "lmstudio";
+
+    [Required] public string Host { get; set; } = "localhost";
+    [Range(1, 65535)] public int Port { get; set; } = 1234;
+    [Required] public string Model { get; set; } = "glm-4.7-flash";
+    /// <summary>Overall time for one answer, in seconds.</summary>
+    [Range(1, 3600)] public int Timeout { get; set; } = 60;
+    [ConfigurationKeyName("max_retries"), Range(0, 10)] public int MaxRetries { get; set; } = 3;
+}
+
+/// <summary>How answers are shaped (section <c>agent</c>).</summary>
+public sealed class AgentOptions
+{
+    public const string SectionName = "agent";
+
+    [ConfigurationKeyName("response_format"), AllowedValues("clean", "detailed", "raw", "Clean", "Detailed", "Raw", "CLEAN", "DETAILED", "RAW",
+        ErrorMessage = "agent:response_format (ENGRAM_RESPONSE_FORMAT) must be one of: clean, detailed, raw")]
+    public string ResponseFormat { get; set; } = "clean";
+}
+
+/// <summary>Trading defaults (section <c>trading</c>).</summary>
+public sealed class TradingOptions
+{
+    public const string SectionName = "trading";
+
+    [ConfigurationKeyName("default_timeframe"), AllowedValues("1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w",
+        ErrorMessage = "trading:default_timeframe must be one of: 1m 5m 15m 30m 1h 4h 1d 1w")]
+    public string DefaultTimeframe { get; set; } = "1h";
+
+    [ConfigurationKeyName("risk_tolerance"), AllowedValues("low", "medium", "high", "Low", "Medium", "High",
+        ErrorMessage = "trading:risk_tolerance must be one of: low, medium, high")]
+    public string RiskTolerance { get; set; } = "medium";
+}
+
+/// <summary>Where grain state, membership and reminders live (section <c>Redis</c>).</summary>
+public sealed class RedisOptions
+{
+    public const string SectionName = "Redis";
+
+    /// <summary>A StackExchange.Redis connection string (<c>ENGRAM_REDIS</c>). Empty = embedded Garnet.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Loopback port of the embedded Garnet server.</summary>
+    [Range(1, 65535)] public int EmbeddedPort { get; set; } = 6390;
+
+    /// <summary>Where the embedded server keeps its checkpoints and append-only file.</summary>
+    [Required] public string DataDirectory { get; set; } = "data";
+
+    /// <summary>Memory for the embedded server's main log (Garnet's <c>-m</c>), e.g. 256m.</summary>
+    [Required, RegularExpression("^[0-9]+[kmgKMG]?$", ErrorMessage = "Redis:EmbeddedMemory must look like 256m or 1g")]
+    public string EmbeddedMemory { get; set; } = "256m";
+
+    public bool UsesEmbeddedServer => string.IsNullOrWhiteSpace(ConnectionString);
+}
+
+/// <summary>This silo's place in the cluster (section <c>Cluster</c>).</summary>
+public sealed class EngramClusterOptions : IValidatableObject
+{
+    public const string SectionName = "Cluster";
+
+    [Required] public string ClusterId { get; set; } = "engram";
+    [Required] public string ServiceId { get; set; } = "engram";
+    [Range(1, 65535)] public int SiloPort { get; set; } = 11111;
+    [Range(1, 65535)] public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>The IP other silos use to reach this one. Empty = loopback (single machine).</summary>
+    public string? AdvertisedAddress { get; set; }
+
+    /// <summary>How long a membership probe may take before it counts as missed.</summary>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
+    [Range(1, 10)] public int NumMissedProbesLimit { get; set; } = 2;
+    [Range(1, 10)] public int NumVotesForDeathDeclaration { get; set; } = 1;
+    [Range(1, 10)] public int NumProbedSilos { get; set; } = 3;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (SiloPort == GatewayPort)
+            yield return new ValidationResult("Cluster:SiloPort and Cluster:GatewayPort must differ", [nameof(SiloPort), nameof(GatewayPort)]);
+        if (!string.IsNullOrWhiteSpace(AdvertisedAddress) && !IPAddress.TryParse(AdvertisedAddress, out _))
+            yield return new ValidationResult($"Cluster:AdvertisedAddress must be an IP address, not '{AdvertisedAddress}'", [nameof(AdvertisedAddress)]);
+        if (ProbeTimeout <= TimeSpan.Zero)
+            yield return new ValidationResult("Cluster:ProbeTimeout must be positive", [nameof(ProbeTimeout)]);
+    }
+}
+
+/// <summary>This silo's HTTP endpoints (section <c>Http</c>): health, status, webhook, dashboard.</summary>
+public sealed class HttpEndpointOptions : IValidatableObject
+{
+    public const string SectionName = "Http";
+
+    /// <summary>Address for health and API endpoints.</summary>
+    [Required] public string BindAddress { get; set; } = "127.0.0.1";
+    [Range(1, 65535)] public int Port { get; set; } = 5080;
+
+    public bool DashboardEnabled { get; set; } = true;
+    /// <summary>The dashboard shows grain state and has no authentication: loopback unless you put a proxy with auth in front.</summary>
+    [Required] public string DashboardBindAddress { get; set; } = "127.0.0.1";
+    [Range(1, 65535)] public int DashboardPort { get; set; } = 8080;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (DashboardEnabled && DashboardPort == Port)
+            yield return new ValidationResult("Http:DashboardPort and Http:Port must differ", [nameof(DashboardPort)]);
+        foreach (var (name, value) in new[] { (nameof(BindAddress), BindAddress), (nameof(DashboardBindAddress), DashboardBindAddress) })
+        {
+            if (value != "localhost" && value != "*" && !IPAddress.TryParse(value, out _))
+                yield return new ValidationResult($"Http:{name} must be an IP address, 'localhost' or '*', not '{value}'", [name]);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using System.Net;
+using System.Text.Json.Serialization;
+using Engram.Grains;
+using Engram.Grains.Users;
+using Engram.Silo.Configuration;
+using Engram.Silo.Storage;
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+using Orleans.Serialization;
+using Orleans.Storage;
+
+namespace Engram.Silo.Hosting;
+
+public static class EngramCluster
+{
+    /// <summary>
+    /// The Orleans silo: membership, grain state and reminders all in the one Redis, explicit
+    /// ports and addresses so several silos can share a machine, and membership timing tight
+    /// enough that a dead silo is declared dead (and its grains re-activated elsewhere) in seconds.
+    /// </summary>
+    public static WebApplicationBuilder AddEngramCluster(this WebApplicationBuilder builder, RedisEndpoint redis)
+    {
+        var cluster = builder.Configuration.GetSection(EngramClusterOptions.SectionName).Get<EngramClusterOptions>() ?? new EngramClusterOptions();
+        builder.Services.AddOptions<EngramClusterOptions>().BindConfiguration(EngramClusterOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<UserGrainOptions>().BindConfiguration(UserGrainOptions.SectionName).ValidateDataAnnotations().ValidateOnStart()
+            .Configure<IOptions<AgentOptions>, IOptions<TradingOptions>>((users, agent, trading) =>
+            {
+                users.DefaultResponseFormat = Enum.Parse<Abstractions.Users.ResponseFormat>(agent.Value.ResponseFormat, ignoreCase: true);
+                users.DefaultTimeframe = trading.Value.DefaultTimeframe;
+                users.DefaultRiskTolerance = Enum.Parse<Abstractions.Users.RiskTolerance>(trading.Value.RiskTolerance, ignoreCase: true);
+            });
+        builder.Services.TryAddSingletonTimeProvider();
+
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = cluster.ClusterId;
+                o.ServiceId = cluster.ServiceId;
+            });
+
+            var advertised = string.IsNullOrWhiteSpace(cluster.AdvertisedAddress) ? IPAddress.Loopback : IPAddress.Parse(cluster.AdvertisedAddress);
+            // Listen on every interface when advertising a routable address (containers), loopback otherwise.
+            silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(advertised));
+
+            silo.Configure<ClusterMembershipOptions>(o =>
+            {
+                o.ProbeTimeout = cluster.ProbeTimeout;
+                o.NumMissedProbesLimit = cluster.NumMissedProbesLimit;
+                o.NumVotesForDeathDeclaration = cluster.NumVotesForDeathDeclaration;
+                o.NumProbedSilos = cluster.NumProbedSilos;
+                // A silo that was killed never says goodbye; forget it after a while so the table stays short.
+                o.DefunctSiloExpiration = TimeSpan.FromHours(1);
+                o.DefunctSiloCleanupPeriod = TimeSpan.FromMinutes(10);
+            });
+
+            silo.UseRedisClustering(o => o.ConfigurationOptions = redis.ToConfigurationOptions());
+            silo.UseRedisReminderService(o => o.ConfigurationOptions = redis.ToConfigurationOptions());
+
+            var serializerOptions = new SystemTextJsonGrainStorageSerializerOptions();
+            // Enums by name, so an operator reading the state in Redis sees "Above", not 0.
+            serializerOptions.JsonSerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            var serializer = new SystemTextJsonGrainStorageSerializer(Options.Create(serializerOptions));
+            foreach (var name in new[] { StorageNames.Users, StorageNames.Market })
+            {
+                silo.AddRedisGrainStorage(name, o =>
+                {
+                    o.ConfigurationOptions = redis.ToConfigurationOptions();
+                    o.GrainStorageSerializer = serializer;
+                });
+            }
+
+            if (builder.Configuration.GetValue("Http:DashboardEnabled", true))
+                silo.AddDashboard();
+        });
+        return builder;
+    }
+
+    private static void TryAddSingletonTimeProvider(this IServiceCollection services)
+    {
+        if (!services.Any(s => s.ServiceType == typeof(TimeProvider)))
+            services.AddSingleton(TimeProvider.System);
+    }
+}

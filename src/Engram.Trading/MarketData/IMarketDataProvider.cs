@@ -1,0 +1,15 @@
+namespace Engram.Trading.MarketData;
+
+/// <summary>Source of market data. Failures surface as <see cref="MarketDataException"/>.</summary>
+public interface IMarketDataProvider
+{
+    /// <summary>Up to <paramref name="limit"/> most recent closed candles, oldest first.</summary>
+    Task<IReadOnlyList<Candle>> GetCandlesAsync(string symbol, Timeframe timeframe, int limit, CancellationToken cancellationToken = default);
+
+    Task<double> GetPriceAsync(string symbol, CancellationToken cancellationToken = default);
+
+    Task<Ticker24h> Get24hTickerAsync(string symbol, CancellationToken cancellationToken = default);
+
+    /// <summary>Every listed symbol, whatever its status.</summary>
+    Task<IReadOnlyList<SymbolInfo>> GetSymbolsAsync(CancellationToken cancellationToken = default);
+}
