@@ -58,23 +58,33 @@ public static class EngramCluster
             silo.UseRedisClustering(o => o.ConfigurationOptions = redis.ToConfigurationOptions());
             silo.UseRedisReminderService(o => o.ConfigurationOptions = redis.ToConfigurationOptions());
 
-            var serializerOptions = new SystemTextJsonGrainStorageSerializerOptions();
-            // Enums by name, so an operator reading the state in Redis sees "Above", not 0.
-            serializerOptions.JsonSerializerOptions.Converters.Add(new JsonStringEnumConverter());
-            var serializer = new SystemTextJsonGrainStorageSerializer(Options.Create(serializerOptions));
-            foreach (var name in new[] { StorageNames.Users, StorageNames.Market })
-            {
-                silo.AddRedisGrainStorage(name, o =>
-                {
-                    o.ConfigurationOptions = redis.ToConfigurationOptions();
-                    o.GrainStorageSerializer = serializer;
-                });
-            }
+            silo.AddEngramGrainStorage(redis);
 
             if (builder.Configuration.GetValue("Http:DashboardEnabled", true))
                 silo.AddDashboard();
         });
         return builder;
+    }
+
+    /// <summary>
+    /// The grain storage providers, as System.Text.Json documents in Redis. Shared with the grain
+    /// tests so they run against exactly the storage configuration production uses.
+    /// </summary>
+    public static ISiloBuilder AddEngramGrainStorage(this ISiloBuilder silo, RedisEndpoint redis)
+    {
+        var serializerOptions = new SystemTextJsonGrainStorageSerializerOptions();
+        // Enums by name, so an operator reading the state in Redis sees "Above", not 0.
+        serializerOptions.JsonSerializerOptions.Converters.Add(new JsonStringEnumConverter());
+        var serializer = new SystemTextJsonGrainStorageSerializer(Options.Create(serializerOptions));
+        foreach (var name in new[] { StorageNames.Users, StorageNames.Market })
+        {
+            silo.AddRedisGrainStorage(name, o =>
+            {
+                o.ConfigurationOptions = redis.ToConfigurationOptions();
+                o.GrainStorageSerializer = serializer;
+            });
+        }
+        return silo;
     }
 
     private static void TryAddSingletonTimeProvider(this IServiceCollection services)

@@ -1,0 +1,214 @@
+using Engram.Trading.MarketData;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Engram.Trading.Tools;
+
+/// <summary>
+/// The four tools as the bot and the LLM call them: user-facing strings in, a <see cref="ToolResult{T}"/> out.
+/// Every expected failure (unknown symbol, bad timeframe, too little history, exchange down) comes back as a
+/// <see cref="ToolError"/> with a message for the user; only cancellation and programming errors throw.
+/// Thread-safe; register as a singleton.
+/// </summary>
+public sealed partial class TradingToolService(
+    IMarketDataProvider provider,
+    SymbolNormalizer symbols,
+    IOptions<TradingOptions> options,
+    ILogger<TradingToolService> logger)
+{
+    private TradingOptions Options => options.Value;
+
+    /// <summary>analyze_market(pair, timeframe).</summary>
+    public Task<ToolResult<MarketAnalysis>> AnalyzeMarketAsync(string pair, string? timeframe = null, CancellationToken cancellationToken = default) =>
+        Run<MarketAnalysis>(async () =>
+        {
+            if (!TryTimeframe(timeframe, out var tf, out var tfError))
+            {
+                return tfError;
+            }
+
+            var resolved = await symbols.ResolveAsync(pair, cancellationToken).ConfigureAwait(false);
+            if (!resolved.IsSuccess)
+            {
+                return UnknownSymbol(resolved);
+            }
+
+            var symbol = resolved.Symbol!;
+            var candlesTask = provider.GetCandlesAsync(symbol.Symbol, tf, Options.AnalysisCandles, cancellationToken);
+            var tickerTask = provider.Get24hTickerAsync(symbol.Symbol, cancellationToken);
+            var candles = await candlesTask.ConfigureAwait(false);
+            var ticker = await tickerTask.ConfigureAwait(false);
+            return TradingTools.AnalyzeMarket(symbol.Symbol, tf, candles, ticker, Notes(symbol));
+        });
+
+    /// <summary>
+    /// generate_signal(pair, context). <paramref name="context"/> is free text: a timeframe in it ("4h", "daily")
+    /// wins, then a style ("scalp" 5m, "short-term"/"intraday" 1h, "swing" 4h, "long-term"/"position" 1d);
+    /// anything else falls back to the default timeframe.
+    /// </summary>
+    public Task<ToolResult<TradingSignal>> GenerateSignalAsync(string pair, string? context = null, CancellationToken cancellationToken = default) =>
+        Run<TradingSignal>(async () =>
+        {
+            var resolved = await symbols.ResolveAsync(pair, cancellationToken).ConfigureAwait(false);
+            if (!resolved.IsSuccess)
+            {
+                return UnknownSymbol(resolved);
+            }
+
+            var symbol = resolved.Symbol!;
+            var (tf, contextNote) = TimeframeFromContext(context, DefaultTimeframe);
+            var candles = await provider.GetCandlesAsync(symbol.Symbol, tf, Options.AnalysisCandles, cancellationToken).ConfigureAwait(false);
+            var notes = Notes(symbol);
+            if (contextNote is not null)
+            {
+                notes.Add(contextNote);
+            }
+
+            return TradingTools.GenerateSignal(symbol.Symbol, tf, candles, notes);
+        });
+
+    /// <summary>get_confidence_score for a signal returned by <see cref="GenerateSignalAsync"/>.</summary>
+    public Task<ToolResult<ConfidenceReport>> GetConfidenceScoreAsync(TradingSignal signal, CancellationToken cancellationToken = default) =>
+        GetConfidenceScoreAsync(signal.Symbol, signal.Action.ToString(), signal.Timeframe, cancellationToken);
+
+    /// <summary>get_confidence_score(signal, data): <paramref name="signal"/> is BUY, SELL or HOLD.</summary>
+    public Task<ToolResult<ConfidenceReport>> GetConfidenceScoreAsync(string pair, string signal, string? timeframe = null, CancellationToken cancellationToken = default) =>
+        Run<ConfidenceReport>(async () =>
+        {
+            if (!Enum.TryParse<SignalAction>(signal?.Trim(), ignoreCase: true, out var action) || !Enum.IsDefined(action))
+            {
+                return new ToolError(ToolErrorCode.InvalidSignal, $"Unknown signal '{signal}'. Use BUY, SELL or HOLD.", ["BUY", "SELL", "HOLD"]);
+            }
+
+            if (!TryTimeframe(timeframe, out var tf, out var tfError))
+            {
+                return tfError;
+            }
+
+            var resolved = await symbols.ResolveAsync(pair, cancellationToken).ConfigureAwait(false);
+            if (!resolved.IsSuccess)
+            {
+                return UnknownSymbol(resolved);
+            }
+
+            var candles = await provider.GetCandlesAsync(resolved.Symbol!.Symbol, tf, Options.ConfidenceCandles, cancellationToken).ConfigureAwait(false);
+            return TradingTools.ScoreConfidence(resolved.Symbol.Symbol, tf, candles, action);
+        });
+
+    /// <summary>
+    /// assess_risk(pair, position_size). <paramref name="positionSize"/>: "0.5", "0.5 BTC", "$1000", "1000 USDT".
+    /// <paramref name="riskTolerance"/>: low / medium / high (default from options). <paramref name="equity"/>, in
+    /// the quote currency, turns the suggestion into an amount.
+    /// </summary>
+    public Task<ToolResult<RiskAssessment>> AssessRiskAsync(string pair, string positionSize, string? riskTolerance = null,
+        double? equity = null, CancellationToken cancellationToken = default) =>
+        Run<RiskAssessment>(async () =>
+        {
+            var toleranceText = string.IsNullOrWhiteSpace(riskTolerance) ? Options.DefaultRiskTolerance : riskTolerance;
+            if (!RiskToleranceParser.TryParse(toleranceText, out var tolerance))
+            {
+                return new ToolError(ToolErrorCode.InvalidRiskTolerance, $"Unknown risk tolerance '{riskTolerance}'. Use low, medium or high.", ["low", "medium", "high"]);
+            }
+
+            if (equity is { } e && !(e > 0 && double.IsFinite(e)))
+            {
+                return new ToolError(ToolErrorCode.InvalidPositionSize, "Equity must be a positive amount.");
+            }
+
+            var resolved = await symbols.ResolveAsync(pair, cancellationToken).ConfigureAwait(false);
+            if (!resolved.IsSuccess)
+            {
+                return UnknownSymbol(resolved);
+            }
+
+            var symbol = resolved.Symbol!;
+            if (!PositionSize.TryParse(positionSize, symbol.BaseAsset, symbol.QuoteAsset, out var size, out var sizeError))
+            {
+                return new ToolError(ToolErrorCode.InvalidPositionSize, sizeError);
+            }
+
+            var candlesTask = provider.GetCandlesAsync(symbol.Symbol, Timeframe.D1, Options.RiskCandles, cancellationToken);
+            var priceTask = provider.GetPriceAsync(symbol.Symbol, cancellationToken);
+            var candles = await candlesTask.ConfigureAwait(false);
+            var price = await priceTask.ConfigureAwait(false);
+            var riskPct = tolerance switch
+            {
+                RiskTolerance.Low => Options.LowRiskPercent,
+                RiskTolerance.High => Options.HighRiskPercent,
+                _ => Options.MediumRiskPercent,
+            };
+            return TradingTools.AssessRisk(symbol, candles, size, tolerance, riskPct, price, equity, Notes(symbol));
+        });
+
+    /// <summary>Picks the timeframe for generate_signal from free text; the note explains a fallback.</summary>
+    public static (Timeframe Timeframe, string? Note) TimeframeFromContext(string? context, Timeframe fallback)
+    {
+        if (string.IsNullOrWhiteSpace(context))
+        {
+            return (fallback, null);
+        }
+
+        if (Timeframe.TryFind(context, out var explicitTf))
+        {
+            return (explicitTf.Value, null);
+        }
+
+        var text = context.ToLowerInvariant();
+        Timeframe? styled =
+            text.Contains("scalp", StringComparison.Ordinal) ? Timeframe.M5
+            : text.Contains("swing", StringComparison.Ordinal) ? Timeframe.H4
+            : text.Contains("long", StringComparison.Ordinal) || text.Contains("position", StringComparison.Ordinal) || text.Contains("invest", StringComparison.Ordinal) ? Timeframe.D1
+            : text.Contains("short", StringComparison.Ordinal) || text.Contains("intraday", StringComparison.Ordinal) || text.Contains("day trad", StringComparison.Ordinal) ? Timeframe.H1
+            : null;
+        return styled is { } tf ? (tf, null) : (fallback, $"Context '{context}' did not name a timeframe; used {fallback}.");
+    }
+
+    private Timeframe DefaultTimeframe => Timeframe.Parse(Options.DefaultTimeframe);
+
+    private bool TryTimeframe(string? text, out Timeframe timeframe, out ToolError error)
+    {
+        error = null!;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            timeframe = DefaultTimeframe;
+            return true;
+        }
+
+        if (Timeframe.TryParse(text, out timeframe))
+        {
+            return true;
+        }
+
+        error = new ToolError(ToolErrorCode.InvalidTimeframe, Timeframe.UnknownMessage(text), Timeframe.All.Select(t => t.Code).ToList());
+        return false;
+    }
+
+    private static ToolError UnknownSymbol(SymbolResolution resolution) =>
+        new(ToolErrorCode.UnknownSymbol, resolution.Error ?? "Unknown trading pair.", resolution.Suggestions);
+
+    private static List<string> Notes(ParsedSymbol symbol) => symbol.Note is null ? [] : [symbol.Note];
+
+    private async Task<ToolResult<T>> Run<T>(Func<Task<ToolResult<T>>> tool) where T : class, IToolResult
+    {
+        try
+        {
+            return await tool().ConfigureAwait(false);
+        }
+        catch (InsufficientHistoryException ex)
+        {
+            return new ToolError(ToolErrorCode.InsufficientHistory, ex.Message);
+        }
+        catch (MarketDataException ex) when (ex.Kind == MarketDataErrorKind.InvalidSymbol)
+        {
+            return new ToolError(ToolErrorCode.UnknownSymbol, ex.Message);
+        }
+        catch (MarketDataException ex)
+        {
+            LogMarketDataFailure(logger, ex.Kind, ex.Message);
+            return new ToolError(ex.Kind == MarketDataErrorKind.NoData ? ToolErrorCode.InsufficientHistory : ToolErrorCode.MarketDataUnavailable, ex.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Market data failure ({Kind}): {Message}")]
+    private static partial void LogMarketDataFailure(ILogger logger, MarketDataErrorKind kind, string message);
+}

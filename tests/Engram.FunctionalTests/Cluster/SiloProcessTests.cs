@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using Engram.Abstractions.Users;
+using Engram.FunctionalTests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Engram.FunctionalTests.Cluster;
+
+/// <summary>Real silo processes, clustered through a real Redis, started and killed as an operator would.</summary>
+[Collection(RedisCollection.Name)]
+public sealed class SiloProcessTests(RedisServer redis, ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly string clusterId = "proc-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly string workDirectory = Directory.CreateTempSubdirectory("engram-silo-").FullName;
+    private readonly List<SiloProcess> silos = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync()
+    {
+        foreach (var silo in silos)
+            await silo.DisposeAsync();
+        try { Directory.Delete(workDirectory, recursive: true); } catch (IOException) { }
+    }
+
+    private async Task<SiloProcess> StartSiloAsync(string name)
+    {
+        var silo = await SiloProcess.StartAsync(clusterId, Path.Combine(workDirectory, name),
+            new Dictionary<string, string> { ["ENGRAM_REDIS"] = redis.ConnectionString });
+        silos.Add(silo);
+        return silo;
+    }
+
+    [Fact]
+    public async Task User_data_survives_a_silo_restart()
+    {
+        var silo = await StartSiloAsync("a");
+        await using (var client = await EngramClient.ConnectAsync(redis.ConnectionString, clusterId))
+        {
+            var user = client.Cluster.GetGrain<IUserGrain>(42);
+            Assert.True((await user.BuyAsync("SOLUSDT", 10m, 150m)).Ok);
+            Assert.True((await user.AddAlertAsync(new AlertRequest("SOLUSDT", AlertCondition.Above, 200m, 150m))).Ok);
+        }
+
+        await silo.StopAsync();
+        Assert.True(silo.HasExited);
+        await StartSiloAsync("b");
+
+        await using var again = await EngramClient.ConnectAsync(redis.ConnectionString, clusterId);
+        var reloaded = again.Cluster.GetGrain<IUserGrain>(42);
+        Assert.Equal(10m, Assert.Single((await reloaded.GetPortfolioAsync()).Positions).Amount);
+        Assert.Equal(200m, Assert.Single(await reloaded.GetAlertsAsync()).Threshold);
+    }
+
+    [Fact]
+    public async Task Killing_the_silo_that_hosts_a_user_moves_the_user_to_the_other_within_seconds()
+    {
+        var first = await StartSiloAsync("a");
+        var second = await StartSiloAsync("b");
+        await using var client = await EngramClient.ConnectAsync(redis.ConnectionString, clusterId);
+
+        var management = client.Cluster.GetGrain<IManagementGrain>(0);
+        Assert.Equal(2, (await management.GetHosts(onlyActive: true)).Count);
+
+        var user = client.Cluster.GetGrain<IUserGrain>(7);
+        Assert.True((await user.BuyAsync("BTCUSDT", 0.25m, 80_000m)).Ok);
+        var host = await management.GetActivationAddress((IAddressable)user);
+        Assert.NotNull(host);
+        var victim = host!.Endpoint.Port == first.SiloPort ? first : second;
+        var survivor = victim == first ? second : first;
+
+        var clock = Stopwatch.StartNew();
+        victim.Kill();
+        PortfolioView? portfolio = null;
+        while (portfolio is null && clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            try
+            {
+                portfolio = await user.GetPortfolioAsync();
+            }
+            catch (Exception ex) when (ex is TimeoutException or SiloUnavailableException or OrleansException or OrleansMessageRejectionException)
+            {
+                await Task.Delay(200);
+            }
+        }
+        clock.Stop();
+
+        Assert.NotNull(portfolio);
+        Assert.Equal(0.25m, Assert.Single(portfolio!.Positions).Amount);
+        var newHost = await management.GetActivationAddress((IAddressable)user);
+        Assert.Equal(survivor.SiloPort, newHost!.Endpoint.Port);
+        output.WriteLine($"kill -9 to the user's data served by the surviving silo: {clock.Elapsed.TotalSeconds:F1} s");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"failover took {clock.Elapsed}");
+    }
+}
+
+/// <summary>The zero-configuration default: a silo with no ENGRAM_REDIS keeps its data in its embedded Garnet.</summary>
+public sealed class EmbeddedStoreTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly string workDirectory = Directory.CreateTempSubdirectory("engram-embedded-").FullName;
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync()
+    {
+        try { Directory.Delete(workDirectory, recursive: true); } catch (IOException) { }
+        return Task.CompletedTask;
+    }
+
+    [Theory]
+    [InlineData(false)] // SIGTERM: a clean stop
+    [InlineData(true)]  // kill -9: nothing flushed on the way out
+    public async Task Data_survives_a_restart_of_the_process(bool kill)
+    {
+        var port = TestPorts.Free();
+        var environment = new Dictionary<string, string>
+        {
+            ["Redis__EmbeddedPort"] = port.ToString(),
+            ["Redis__DataDirectory"] = Path.Combine(workDirectory, "store"),
+        };
+        var clusterId = "embedded-" + Guid.NewGuid().ToString("N")[..8];
+        var redis = $"127.0.0.1:{port}";
+        // A restarted silo comes back on its configured ports, as in production; Orleans then
+        // knows the old entry in the membership table is this silo's previous life.
+        var (siloPort, gatewayPort) = (TestPorts.Free(), TestPorts.Free());
+
+        await using (var silo = await SiloProcess.StartAsync(clusterId, workDirectory, environment, siloPort, gatewayPort))
+        {
+            await using var client = await EngramClient.ConnectAsync(redis, clusterId);
+            var user = client.Cluster.GetGrain<IUserGrain>(99);
+            Assert.True((await user.BuyAsync("ETHUSDT", 3m, 2500m)).Ok);
+            Assert.True((await user.SellAsync("ETHUSDT", 1m, 3000m)).Ok);
+            if (kill) silo.Kill(); else await silo.StopAsync();
+            Assert.True(silo.HasExited);
+        }
+        Assert.True(Directory.EnumerateFileSystemEntries(Path.Combine(workDirectory, "store")).Any());
+
+        await using (var silo = await SiloProcess.StartAsync(clusterId, workDirectory, environment, siloPort, gatewayPort))
+        {
+            await using var client = await EngramClient.ConnectAsync(redis, clusterId);
+            var portfolio = await client.Cluster.GetGrain<IUserGrain>(99).GetPortfolioAsync();
+            Assert.Equal(2m, Assert.Single(portfolio.Positions).Amount);
+            Assert.Equal(500m, portfolio.RealizedPnl);
+            output.WriteLine($"embedded store restored after {(kill ? "kill -9" : "SIGTERM")}");
+        }
+    }
+}

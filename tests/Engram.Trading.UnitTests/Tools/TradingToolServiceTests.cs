@@ -1,0 +1,160 @@
+using Engram.Trading.MarketData;
+using Engram.Trading.Tools;
+using Engram.Trading.UnitTests.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Engram.Trading.UnitTests.Tools;
+
+/// <summary>The service as the bot calls it, over the CSV provider chosen by configuration.</summary>
+public sealed class TradingToolServiceTests : IDisposable
+{
+    private readonly ServiceProvider _services;
+
+    public TradingToolServiceTests()
+    {
+        _services = Build(SharedData.Directory);
+    }
+
+    private TradingToolService Tools => _services.GetRequiredService<TradingToolService>();
+
+    public void Dispose() => _services.Dispose();
+
+    private static ServiceProvider Build(string csvDirectory) =>
+        new ServiceCollection()
+            .AddLogging()
+            .AddEngramMarketData(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["MarketData:Provider"] = "Csv",
+                ["MarketData:CsvDirectory"] = csvDirectory,
+                ["Trading:ConfidenceCandles"] = "100000",
+            }).Build())
+            .BuildServiceProvider(validateScopes: true);
+
+    [Fact]
+    public void Configuration_selects_the_csv_provider()
+    {
+        Assert.IsType<CsvMarketDataProvider>(_services.GetRequiredService<IMarketDataProvider>());
+    }
+
+    [Fact]
+    public async Task Analyze_market_accepts_common_names()
+    {
+        var result = await Tools.AnalyzeMarketAsync("bitcoin", "1h");
+        Assert.True(result.IsSuccess, result.ToSummary());
+        Assert.Equal("BTCUSDT", result.Value.Symbol);
+        Assert.Equal(500, result.Value.CandlesUsed);
+        Assert.Equal(SharedData.Candles("binance_BTCUSDT_1h.csv")[^1].OpenTime, result.Value.LastCandleOpenTime);
+        Assert.Equal(result.Value.ToJson(), result.ToJson());
+
+        var usd = await Tools.AnalyzeMarketAsync("ETH/USD", "daily");
+        Assert.True(usd.IsSuccess);
+        Assert.Equal("ETHUSDT", usd.Value.Symbol);
+        Assert.Contains("USDT", usd.Value.Notes.Single());
+        Assert.Contains(usd.Value.Notes.Single(), usd.ToSummary());
+    }
+
+    [Fact]
+    public async Task Friendly_errors_for_bad_input()
+    {
+        var tf = await Tools.AnalyzeMarketAsync("BTC", "2h");
+        Assert.Equal(ToolErrorCode.InvalidTimeframe, tf.Error!.Code);
+        Assert.Contains("1m, 5m, 15m, 30m, 1h, 4h, 1d, 1w", tf.Error.Message);
+        Assert.EndsWith("Not financial advice.", tf.ToSummary());
+        Assert.Contains("\"error\":true", tf.ToJson());
+        Assert.Contains("\"code\":\"invalidTimeframe\"", tf.ToJson());
+
+        var unknown = await Tools.GenerateSignalAsync("BTCC");
+        Assert.Equal(ToolErrorCode.UnknownSymbol, unknown.Error!.Code);
+        Assert.Equal(["BTCUSDT"], unknown.Error.Suggestions);
+
+        var missing = await Tools.AnalyzeMarketAsync("BTC", "4h");
+        Assert.Equal(ToolErrorCode.InsufficientHistory, missing.Error!.Code);
+        Assert.Contains("available timeframes", missing.Error.Message);
+
+        var badSignal = await Tools.GetConfidenceScoreAsync("BTC", "MOON");
+        Assert.Equal(ToolErrorCode.InvalidSignal, badSignal.Error!.Code);
+
+        var size = await Tools.AssessRiskAsync("BTC", "lots");
+        Assert.Equal(ToolErrorCode.InvalidPositionSize, size.Error!.Code);
+        Assert.Contains("0.5 BTC", size.Error.Message);
+
+        var tolerance = await Tools.AssessRiskAsync("BTC", "1", "yolo");
+        Assert.Equal(ToolErrorCode.InvalidRiskTolerance, tolerance.Error!.Code);
+    }
+
+    [Fact]
+    public async Task Too_little_history_is_a_tool_error()
+    {
+        var dir = Directory.CreateTempSubdirectory("engram-short-");
+        try
+        {
+            // A freshly listed coin: only the first 120 hours of SOL.
+            var lines = File.ReadLines(SharedData.File("binance_SOLUSDT_1h.csv")).Take(121);
+            File.WriteAllLines(Path.Combine(dir.FullName, "binance_SOLUSDT_1h.csv"), lines);
+            await using var services = Build(dir.FullName);
+            var result = await services.GetRequiredService<TradingToolService>().AnalyzeMarketAsync("SOL", "1h");
+            Assert.Equal(ToolErrorCode.InsufficientHistory, result.Error!.Code);
+            Assert.Contains("Only 120 1h candles", result.Error.Message);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData(null, "1h", false)]
+    [InlineData("daily outlook", "1d", false)]
+    [InlineData("short-term", "1h", false)]
+    [InlineData("long-term hold", "1d", false)]
+    [InlineData("something vague", "1h", true)]
+    public async Task Signal_context_picks_the_timeframe(string? context, string timeframe, bool noted)
+    {
+        var result = await Tools.GenerateSignalAsync("ETH", context);
+        Assert.True(result.IsSuccess, result.ToSummary());
+        Assert.Equal(timeframe, result.Value.Timeframe);
+        Assert.Equal(noted, result.Value.Notes.Any(n => n.Contains("did not name a timeframe", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData("swing", "4h")]
+    [InlineData("scalping", "5m")]
+    [InlineData("15 min", "15m")]
+    public void Context_styles_map_to_timeframes(string context, string timeframe)
+    {
+        Assert.Equal(timeframe, TradingToolService.TimeframeFromContext(context, Timeframe.H1).Timeframe.Code);
+    }
+
+    [Fact]
+    public async Task Confidence_for_a_generated_signal_uses_the_whole_csv_history()
+    {
+        var signal = await Tools.GenerateSignalAsync("BTC", "1h");
+        Assert.True(signal.IsSuccess);
+        var report = await Tools.GetConfidenceScoreAsync(signal.Value);
+        Assert.True(report.IsSuccess, report.ToSummary());
+        Assert.Equal(signal.Value.Action, report.Value.Action);
+        Assert.Equal(SharedData.Candles("binance_BTCUSDT_1h.csv").Length, report.Value.CandlesExamined);
+        Assert.Equal(signal.Value.HorizonCandles, report.Value.HorizonCandles);
+    }
+
+    [Fact]
+    public async Task Risk_accepts_units_or_value_and_scales_with_tolerance()
+    {
+        var units = await Tools.AssessRiskAsync("BTC", "0.5 BTC");
+        Assert.True(units.IsSuccess, units.ToSummary());
+        var price = SharedData.Candles("binance_BTCUSDT_1d.csv")[^1].Close;
+        Assert.Equal(price, units.Value.Price);
+        Assert.Equal(0.5, units.Value.PositionUnits);
+        Assert.Equal(RiskTolerance.Medium, units.Value.Tolerance);
+        Assert.Equal(500, units.Value.DaysUsed);
+
+        var value = await Tools.AssessRiskAsync("btc", "$1000", "high", equity: 20_000);
+        Assert.True(value.IsSuccess);
+        Assert.Equal(1000, value.Value.PositionValue);
+        Assert.Equal(2.0, value.Value.RiskPerTradePct);
+        Assert.Equal(value.Value.MaxPositionPctOfEquity, units.Value.MaxPositionPctOfEquity * 2, 0.02);
+        Assert.NotNull(value.Value.SuggestedPositionUnits);
+        Assert.EndsWith("Not financial advice.", value.ToSummary());
+    }
+}
