@@ -1,4 +1,5 @@
 using Engram.Abstractions.Common;
+using Engram.Abstractions.Conversation;
 
 namespace Engram.Abstractions.Users;
 
@@ -8,6 +9,13 @@ namespace Engram.Abstractions.Users;
 /// </summary>
 public interface IUserGrain : IGrainWithIntegerKey
 {
+    /// <summary>
+    /// Handles one message (a command or a question) and returns the replies. Questions go to the
+    /// LLM, so this may take as long as the LLM timeout plus a wait in the queue.
+    /// </summary>
+    [ResponseTimeout("00:05:00")]
+    Task<IReadOnlyList<ChatReply>> HandleMessageAsync(IncomingMessage message);
+
     // Alerts
     Task<OperationResult<AlertView>> AddAlertAsync(AlertRequest request);
     Task<IReadOnlyList<AlertView>> GetAlertsAsync(bool includeTriggered = false);

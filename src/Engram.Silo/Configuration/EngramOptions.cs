@@ -4,19 +4,6 @@ using Microsoft.Extensions.Configuration;
 
 namespace Engram.Silo.Configuration;
 
-/// <summary>The local LLM server (section <c>lmstudio</c>, the seed's shape).</summary>
-public sealed class LmStudioOptions
-{
-    public const string SectionName = "lmstudio";
-
-    [Required] public string Host { get; set; } = "localhost";
-    [Range(1, 65535)] public int Port { get; set; } = 1234;
-    [Required] public string Model { get; set; } = "glm-4.7-flash";
-    /// <summary>Overall time for one answer, in seconds.</summary>
-    [Range(1, 3600)] public int Timeout { get; set; } = 60;
-    [ConfigurationKeyName("max_retries"), Range(0, 10)] public int MaxRetries { get; set; } = 3;
-}
-
 /// <summary>How answers are shaped (section <c>agent</c>).</summary>
 public sealed class AgentOptions
 {
@@ -25,20 +12,6 @@ public sealed class AgentOptions
     [ConfigurationKeyName("response_format"), AllowedValues("clean", "detailed", "raw", "Clean", "Detailed", "Raw", "CLEAN", "DETAILED", "RAW",
         ErrorMessage = "agent:response_format (ENGRAM_RESPONSE_FORMAT) must be one of: clean, detailed, raw")]
     public string ResponseFormat { get; set; } = "clean";
-}
-
-/// <summary>Trading defaults (section <c>trading</c>).</summary>
-public sealed class TradingOptions
-{
-    public const string SectionName = "trading";
-
-    [ConfigurationKeyName("default_timeframe"), AllowedValues("1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w",
-        ErrorMessage = "trading:default_timeframe must be one of: 1m 5m 15m 30m 1h 4h 1d 1w")]
-    public string DefaultTimeframe { get; set; } = "1h";
-
-    [ConfigurationKeyName("risk_tolerance"), AllowedValues("low", "medium", "high", "Low", "Medium", "High",
-        ErrorMessage = "trading:risk_tolerance must be one of: low, medium, high")]
-    public string RiskTolerance { get; set; } = "medium";
 }
 
 /// <summary>Where grain state, membership and reminders live (section <c>Redis</c>).</summary>

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Engram.Grains;
 using Engram.Grains.Users;
 using Engram.Silo.Configuration;
+using Engram.Trading.Tools;
 using Engram.Silo.Storage;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -28,7 +29,7 @@ public static class EngramCluster
             {
                 users.DefaultResponseFormat = Enum.Parse<Abstractions.Users.ResponseFormat>(agent.Value.ResponseFormat, ignoreCase: true);
                 users.DefaultTimeframe = trading.Value.DefaultTimeframe;
-                users.DefaultRiskTolerance = Enum.Parse<Abstractions.Users.RiskTolerance>(trading.Value.RiskTolerance, ignoreCase: true);
+                users.DefaultRiskTolerance = Enum.Parse<Abstractions.Users.RiskTolerance>(trading.Value.DefaultRiskTolerance, ignoreCase: true);
             });
         builder.Services.TryAddSingletonTimeProvider();
 

@@ -1,3 +1,4 @@
+using Engram.Agent;
 using Engram.Silo.Configuration;
 
 namespace Engram.Silo.Hosting;
@@ -8,8 +9,8 @@ public static class EngramOptionsRegistration
     public static WebApplicationBuilder AddEngramOptions(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<LmStudioOptions>().BindConfiguration(LmStudioOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<LlmOptions>().BindConfiguration(LlmOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<AgentOptions>().BindConfiguration(AgentOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<TradingOptions>().BindConfiguration(TradingOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<HttpEndpointOptions>().BindConfiguration(HttpEndpointOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         return builder;
     }

@@ -23,11 +23,12 @@ public sealed class IndicatorSeries
     public IndicatorSeries(IReadOnlyList<Candle> candles)
     {
         Count = candles.Count;
-        OpenTimeMs = new long[Count];
-        High = new double[Count];
-        Low = new double[Count];
-        Close = new double[Count];
-        Volume = new double[Count];
+        // Every element is written below; skipping the zeroing matters for 45k-candle histories (LOH arrays).
+        OpenTimeMs = GC.AllocateUninitializedArray<long>(Count);
+        High = Buffer();
+        Low = Buffer();
+        Close = Buffer();
+        Volume = Buffer();
         for (var i = 0; i < Count; i++)
         {
             var c = candles[i];
@@ -38,17 +39,17 @@ public sealed class IndicatorSeries
             Volume[i] = c.Volume;
         }
 
-        Ema20 = new double[Count];
-        Ema50 = new double[Count];
-        Ema200 = new double[Count];
-        Rsi = new double[Count];
-        MacdLine = new double[Count];
-        MacdSignal = new double[Count];
-        MacdHistogram = new double[Count];
-        BollingerMiddle = new double[Count];
-        BollingerUpper = new double[Count];
-        BollingerLower = new double[Count];
-        Atr = new double[Count];
+        Ema20 = Buffer();
+        Ema50 = Buffer();
+        Ema200 = Buffer();
+        Rsi = Buffer();
+        MacdLine = Buffer();
+        MacdSignal = Buffer();
+        MacdHistogram = Buffer();
+        BollingerMiddle = Buffer();
+        BollingerUpper = Buffer();
+        BollingerLower = Buffer();
+        Atr = Buffer();
         TechnicalIndicators.Ema(Close, EmaFast, Ema20);
         TechnicalIndicators.Ema(Close, EmaMedium, Ema50);
         TechnicalIndicators.Ema(Close, EmaSlow, Ema200);
@@ -59,6 +60,8 @@ public sealed class IndicatorSeries
     }
 
     public int Count { get; }
+
+    private double[] Buffer() => GC.AllocateUninitializedArray<double>(Count);
     public long[] OpenTimeMs { get; }
     public double[] High { get; }
     public double[] Low { get; }

@@ -1,11 +1,14 @@
+using Microsoft.Extensions.Configuration;
+
 namespace Engram.Trading.Tools;
 
-/// <summary>Configuration section <c>Trading</c>: the tools' defaults.</summary>
+/// <summary>Configuration section <c>trading</c> (the seed's shape: <c>default_timeframe</c>, <c>risk_tolerance</c>): the tools' defaults.</summary>
 public sealed class TradingOptions
 {
-    public const string SectionName = "Trading";
+    public const string SectionName = "trading";
 
     /// <summary>Timeframe when the user gives none, or a context we do not recognise.</summary>
+    [ConfigurationKeyName("default_timeframe")]
     public string DefaultTimeframe { get; set; } = "1h";
 
     /// <summary>Candles fetched for analyze_market and generate_signal.</summary>
@@ -25,13 +28,14 @@ public sealed class TradingOptions
     public double HighRiskPercent { get; set; } = 2.0;
 
     /// <summary>low | medium | high.</summary>
+    [ConfigurationKeyName("risk_tolerance")]
     public string DefaultRiskTolerance { get; set; } = "medium";
 
     internal IEnumerable<string> Validate()
     {
         if (!MarketData.Timeframe.TryParse(DefaultTimeframe, out _))
         {
-            yield return $"Trading:DefaultTimeframe: {MarketData.Timeframe.UnknownMessage(DefaultTimeframe)}";
+            yield return $"trading:default_timeframe: {MarketData.Timeframe.UnknownMessage(DefaultTimeframe)}";
         }
 
         if (AnalysisCandles is < TradingTools.MinimumCandles or > 1000)
@@ -56,7 +60,7 @@ public sealed class TradingOptions
 
         if (!RiskToleranceParser.TryParse(DefaultRiskTolerance, out _))
         {
-            yield return "Trading:DefaultRiskTolerance must be low, medium or high.";
+            yield return "trading:risk_tolerance must be low, medium or high.";
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Engram.Agent;
 using Engram.Silo.Configuration;
 using Engram.Silo.Logging;
 using Microsoft.Extensions.Configuration;
@@ -37,8 +38,8 @@ public class ConfigurationTests
     {
         var lm = new LmStudioOptions();
         Assert.Equal(("localhost", 1234, "glm-4.7-flash", 60, 3), (lm.Host, lm.Port, lm.Model, lm.Timeout, lm.MaxRetries));
-        Assert.Equal("1h", new TradingOptions().DefaultTimeframe);
-        Assert.Equal("medium", new TradingOptions().RiskTolerance);
+        Assert.Equal("1h", new Engram.Trading.Tools.TradingOptions().DefaultTimeframe);
+        Assert.Equal("medium", new Engram.Trading.Tools.TradingOptions().DefaultRiskTolerance);
         Assert.True(new RedisOptions().UsesEmbeddedServer);
     }
 

@@ -1,0 +1,119 @@
+using Engram.Abstractions.Users;
+
+namespace Engram.Abstractions.Conversation;
+
+/// <summary>What a user said, from whichever transport carried it.</summary>
+[GenerateSerializer, Immutable]
+public sealed record IncomingMessage(
+    [property: Id(0)] string Text,
+    /// <summary>Where replies go (the Telegram chat; the user id for a private chat or the terminal).</summary>
+    [property: Id(1)] long ChatId,
+    /// <summary>Telegram update id for de-duplication, or null (terminal chat).</summary>
+    [property: Id(2)] long? UpdateId = null,
+    /// <summary>Receives interim notices (e.g. "your question is queued") before the final reply.</summary>
+    [property: Id(3)] IReplyObserver? Observer = null);
+
+/// <summary>One message back to the user. Text is plain: transports escape it for their markup.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ChatReply(
+    [property: Id(0)] string Text,
+    [property: Id(1)] ReplyKind Kind = ReplyKind.Answer,
+    [property: Id(2)] IReadOnlyList<ReplyButton>? Buttons = null)
+{
+    public static ChatReply Error(string text) => new(text, ReplyKind.Error);
+    public static ChatReply Notice(string text) => new(text, ReplyKind.Notice);
+}
+
+public enum ReplyKind
+{
+    /// <summary>The answer to what the user asked.</summary>
+    Answer = 0,
+    /// <summary>Something the user got wrong, with how to do it right.</summary>
+    Error = 1,
+    /// <summary>Interim information: queued, working on it.</summary>
+    Notice = 2,
+    /// <summary>Nothing to send (a redelivered update that was already answered).</summary>
+    Duplicate = 3,
+}
+
+/// <summary>An inline button: a label and the command it sends back (e.g. "/delalert 3").</summary>
+[GenerateSerializer, Immutable]
+public sealed record ReplyButton([property: Id(0)] string Label, [property: Id(1)] string Command);
+
+/// <summary>A transport's callback for notices sent while an answer is being prepared.</summary>
+public interface IReplyObserver : IGrainObserver
+{
+    Task OnReplyAsync(ChatReply reply);
+}
+
+/// <summary>A question for the LLM worker, with everything it may use (the user's own data as a snapshot).</summary>
+[GenerateSerializer, Immutable]
+public sealed record LlmRequest(
+    [property: Id(0)] long UserId,
+    [property: Id(1)] string Question,
+    [property: Id(2)] IReadOnlyList<ChatTurn> History,
+    [property: Id(3)] UserContext User,
+    /// <summary>Tool results computed by a command; the model is asked only to comment on them.</summary>
+    [property: Id(4)] IReadOnlyList<ToolInvocation>? PrecomputedTools = null);
+
+/// <summary>
+/// The calling user's own data, copied into the request. The user-scoped tools read only this,
+/// so a tool can never reach another user's grain (and the busy user grain is never re-entered).
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record UserContext(
+    [property: Id(0)] PortfolioView Portfolio,
+    [property: Id(1)] IReadOnlyList<AlertView> Alerts,
+    [property: Id(2)] EffectiveSettings Settings);
+
+/// <summary>One tool call: what was asked, what the code computed, how long it took.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ToolInvocation(
+    [property: Id(0)] string Name,
+    [property: Id(1)] string ArgumentsJson,
+    [property: Id(2)] string ResultJson,
+    [property: Id(3)] string Summary,
+    [property: Id(4)] double ElapsedMs,
+    [property: Id(5)] bool IsError,
+    /// <summary>Close time of the last candle the result used, when it used market data.</summary>
+    [property: Id(6)] DateTimeOffset? DataTimestamp = null);
+
+[GenerateSerializer, Immutable]
+public sealed record LlmAnswer(
+    /// <summary>The model's answer without reasoning blocks or tool-call artefacts.</summary>
+    [property: Id(0)] string CleanText,
+    /// <summary>The model's output as it came (reasoning included).</summary>
+    [property: Id(1)] string RawText,
+    [property: Id(2)] string Model,
+    [property: Id(3)] double ElapsedMs,
+    [property: Id(4)] IReadOnlyList<ToolInvocation> Tools,
+    [property: Id(5)] LlmOutcome Outcome,
+    /// <summary>A line for the user when something went wrong (e.g. AI commentary unavailable).</summary>
+    [property: Id(6)] string? Notice = null,
+    /// <summary>Time spent waiting for a free slot to the LLM.</summary>
+    [property: Id(7)] double QueuedMs = 0);
+
+public enum LlmOutcome
+{
+    /// <summary>The model answered (with tools when it wanted them).</summary>
+    Answered = 0,
+    /// <summary>The server refused tools (HTTP 400); the model answered without them from code-computed facts.</summary>
+    AnsweredWithoutTools = 1,
+    /// <summary>The model could not be reached; the answer was built from the tools alone.</summary>
+    Fallback = 2,
+    /// <summary>Too many questions in flight; the user was asked to try again.</summary>
+    Busy = 3,
+}
+
+/// <summary>LLM server health for /status.</summary>
+[GenerateSerializer, Immutable]
+public sealed record LlmHealth(
+    [property: Id(0)] bool Reachable,
+    [property: Id(1)] string Model,
+    [property: Id(2)] string Endpoint,
+    [property: Id(3)] double? LatencyMs,
+    [property: Id(4)] DateTimeOffset CheckedAt,
+    [property: Id(5)] string? Error,
+    [property: Id(6)] IReadOnlyList<string> ToolNames,
+    [property: Id(7)] int InFlight,
+    [property: Id(8)] int Queued);

@@ -1,0 +1,163 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Engram.Abstractions.Conversation;
+using Engram.Trading.Tools;
+using Microsoft.Extensions.AI;
+
+namespace Engram.Agent;
+
+/// <summary>
+/// The tool schema the model sees: the four trading tools and two user-scoped tools. Each tool
+/// has a hand-written JSON schema (precise descriptions, the timeframe enum) and parses its own
+/// arguments, so a malformed call becomes an error the model can read, never an exception.
+/// A toolset is built per question: the user-scoped tools close over that user's snapshot only.
+/// </summary>
+public sealed class AgentTools
+{
+    public static readonly IReadOnlyList<string> Timeframes = ["1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w"];
+
+    public static readonly IReadOnlyList<string> Names =
+        ["analyze_market", "generate_signal", "get_confidence_score", "assess_risk", "get_portfolio", "list_alerts"];
+
+    private static readonly JsonSerializerOptions ViewJson = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    private readonly ConcurrentQueue<ToolInvocation> invocations = new();
+
+    public AgentTools(TradingToolService trading, UserContext user)
+    {
+        var timeframeEnum = JsonSerializer.Serialize(Timeframes);
+        Functions =
+        [
+            new Tool("analyze_market",
+                "Technical analysis of a trading pair computed from real exchange candles: trend (price vs EMA 20/50/200, EMA slope), " +
+                "momentum (RSI 14, MACD histogram), volatility (ATR %, Bollinger width), support/resistance levels, 24h change and volume, " +
+                "and the close time of the last candle used. Call it for any question about a coin's price, trend or outlook.",
+                $$$"""{"type":"object","properties":{"pair":{"type":"string","description":"Trading pair or coin, e.g. BTC/USDT, ETHUSDT, SOL, bitcoin. USD quotes are read as USDT."},"timeframe":{"type":"string","enum":{{{timeframeEnum}}},"description":"Candle interval. Default 1h."}},"required":["pair"]}""",
+                async (args, ct) => await Record(trading.AnalyzeMarketAsync(Str(args, "pair"), OptStr(args, "timeframe"), ct))),
+            new Tool("generate_signal",
+                "BUY, SELL or HOLD for a pair from documented indicator rules, with entry, ATR-based stop-loss, take-profit, horizon in candles, " +
+                "and the rules that fired. Use before giving any trade idea.",
+                """{"type":"object","properties":{"pair":{"type":"string","description":"Trading pair or coin, e.g. BTC/USDT."},"context":{"type":"string","description":"Optional trading style or timeframe in words, e.g. 'short-term', 'swing', '4h', 'long-term'. Picks the timeframe; unknown text is ignored."}},"required":["pair"]}""",
+                async (args, ct) => await Record(trading.GenerateSignalAsync(Str(args, "pair"), OptStr(args, "context"), ct))),
+            new Tool("get_confidence_score",
+                "How reliable a signal has been historically: replays the same signal rules over the pair's past candles (no look-ahead) and " +
+                "reports the hit rate, average and worst outcome, sample size and a Wilson lower bound with a grade. Call it after generate_signal.",
+                $$$"""{"type":"object","properties":{"signal":{"type":"string","enum":["BUY","SELL","HOLD"],"description":"The signal to score, usually the action generate_signal returned."},"data":{"type":"object","description":"Which market the signal is for.","properties":{"pair":{"type":"string","description":"Trading pair, e.g. BTC/USDT."},"timeframe":{"type":"string","enum":{{{timeframeEnum}}},"description":"The signal's timeframe. Default 1h."}},"required":["pair"]}},"required":["signal","data"]}""",
+                async (args, ct) =>
+                {
+                    var data = Obj(args, "data");
+                    return await Record(trading.GetConfidenceScoreAsync(Str(data, "pair"), Str(args, "signal"), OptStr(data, "timeframe"), ct));
+                }),
+            new Tool("assess_risk",
+                "Risk of holding a position: daily volatility, 95% historical VaR and expected shortfall for the position, maximum drawdown, " +
+                "ATR stop distance, and a suggested position size for the user's risk tolerance. For the user's own holding, call get_portfolio first.",
+                """{"type":"object","properties":{"pair":{"type":"string","description":"Trading pair, e.g. BTC/USDT."},"position_size":{"type":"string","description":"Amount of the asset ('0.5', '0.5 BTC') or a quote value ('$1000', '1000 USDT')."}},"required":["pair","position_size"]}""",
+                async (args, ct) => await Record(trading.AssessRiskAsync(Str(args, "pair"), Str(args, "position_size"),
+                    user.Settings.RiskTolerance.ToString().ToLowerInvariant(), cancellationToken: ct))),
+            new Tool("get_portfolio",
+                "The calling user's own recorded portfolio: positions (symbol, amount, average cost), realised P&L and recent buys/sells. " +
+                "Only this user's data; no arguments.",
+                """{"type":"object","properties":{}}""",
+                (_, _) => Task.FromResult(View(user.Portfolio, $"{user.Portfolio.Positions.Count} position(s)"))),
+            new Tool("list_alerts",
+                "The calling user's own active price alerts (id, symbol, above/below, price). Only this user's data; no arguments.",
+                """{"type":"object","properties":{}}""",
+                (_, _) => Task.FromResult(View(user.Alerts.Where(a => !a.Triggered).ToList(), $"{user.Alerts.Count(a => !a.Triggered)} active alert(s)"))),
+        ];
+        foreach (var tool in Functions.Cast<Tool>())
+            tool.Recorder = invocations;
+    }
+
+    public IReadOnlyList<AITool> Functions { get; }
+
+    /// <summary>Every call the model made, in order.</summary>
+    public IReadOnlyList<ToolInvocation> Invocations => invocations.ToArray();
+
+    private static async Task<ToolOutput> Record<T>(Task<ToolResult<T>> call) where T : class, IToolResult
+    {
+        var result = await call;
+        return new ToolOutput(JsonDocument.Parse(result.ToJson()).RootElement.Clone(), result.ToSummary(), !result.IsSuccess, DataTimestamp(result.Value));
+    }
+
+    private static ToolOutput View(object value, string summary) =>
+        new(JsonSerializer.SerializeToElement(value, ViewJson), summary, false, null);
+
+    public static DateTimeOffset? DataTimestamp(object? result) => result switch
+    {
+        MarketAnalysis a => a.LastCandleCloseTime,
+        TradingSignal s => s.LastCandleCloseTime,
+        _ => null,
+    };
+
+    private static string Str(IReadOnlyDictionary<string, JsonElement> args, string name) =>
+        OptStr(args, name) ?? throw new ToolArgumentException($"Missing required argument '{name}'.");
+
+    private static string? OptStr(IReadOnlyDictionary<string, JsonElement> args, string name) =>
+        args.TryGetValue(name, out var value) ? value.ValueKind switch
+        {
+            JsonValueKind.String => value.GetString(),
+            JsonValueKind.Number => value.GetRawText(),
+            JsonValueKind.Null or JsonValueKind.Undefined => null,
+            _ => throw new ToolArgumentException($"Argument '{name}' must be a string."),
+        } : null;
+
+    private static IReadOnlyDictionary<string, JsonElement> Obj(IReadOnlyDictionary<string, JsonElement> args, string name)
+    {
+        if (!args.TryGetValue(name, out var value))
+            throw new ToolArgumentException($"Missing required argument '{name}'.");
+        if (value.ValueKind == JsonValueKind.String && value.GetString() is { } text && text.TrimStart().StartsWith('{'))
+            value = JsonDocument.Parse(text).RootElement; // some models send nested objects as strings
+        if (value.ValueKind != JsonValueKind.Object)
+            throw new ToolArgumentException($"Argument '{name}' must be an object like {{\"pair\":\"BTC/USDT\",\"timeframe\":\"1h\"}}.");
+        return value.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone());
+    }
+
+    /// <summary>What a tool produced: JSON for the model, a summary for people, and whether it failed.</summary>
+    private sealed record ToolOutput(JsonElement Json, string Summary, bool IsError, DateTimeOffset? DataTimestamp);
+
+    /// <summary>An AIFunction with an explicit schema whose errors go back to the model as a JSON error.</summary>
+    private sealed class Tool(string name, string description, string schema,
+        Func<IReadOnlyDictionary<string, JsonElement>, CancellationToken, Task<ToolOutput>> invoke) : AIFunction
+    {
+        private readonly JsonElement jsonSchema = JsonDocument.Parse(schema).RootElement.Clone();
+
+        public ConcurrentQueue<ToolInvocation> Recorder { get; set; } = new();
+        public override string Name => name;
+        public override string Description => description;
+        public override JsonElement JsonSchema => jsonSchema;
+
+        protected override async ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken cancellationToken)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var args = arguments.ToDictionary(a => a.Key, a => ToElement(a.Value));
+            var argsJson = JsonSerializer.Serialize(args);
+            ToolOutput output;
+            try
+            {
+                output = await invoke(args, cancellationToken);
+            }
+            catch (Exception ex) when (ex is ToolArgumentException or JsonException or FormatException or InvalidOperationException)
+            {
+                // The model reads this and can correct its call; the user never sees an exception.
+                var message = $"Invalid arguments for {name}: {ex.Message}";
+                output = new ToolOutput(JsonSerializer.SerializeToElement(new { error = message }), message, true, null);
+            }
+            var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            Recorder.Enqueue(new ToolInvocation(name, argsJson, output.Json.GetRawText(), output.Summary, elapsed, output.IsError, output.DataTimestamp));
+            return output.Json;
+        }
+
+        private static JsonElement ToElement(object? value) => value switch
+        {
+            JsonElement e => e,
+            null => default,
+            _ => JsonSerializer.SerializeToElement(value),
+        };
+    }
+}
+
+public sealed class ToolArgumentException(string message) : Exception(message);

@@ -1,0 +1,69 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using Azure.AI.OpenAI;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenAI;
+
+namespace Engram.Agent;
+
+/// <summary>
+/// Builds the chat client once per silo: the OpenAI client for any OpenAI-compatible server
+/// (LM Studio by default, or <c>ENGRAM_LLM_ENDPOINT</c>), or the Azure OpenAI client, wrapped in
+/// Microsoft.Extensions.AI function invocation so the model can call Engram's tools.
+/// </summary>
+public sealed class LlmClientFactory(IOptions<LmStudioOptions> lmStudio, IOptions<LlmOptions> llm, ILoggerFactory loggers)
+{
+    /// <summary>The client refuses an empty key; LM Studio ignores whatever is sent.</summary>
+    public const string PlaceholderApiKey = "lm-studio";
+
+    private readonly Lazy<(IChatClient Chat, OpenAIClient? Raw)> clients = new(() => Create(lmStudio.Value, llm.Value, loggers));
+
+    public IChatClient ChatClient => clients.Value.Chat;
+
+    /// <summary>The underlying OpenAI client (null for Azure), for the /v1/models health check.</summary>
+    public OpenAIClient? OpenAI => clients.Value.Raw;
+
+    public string Model => llm.Value.UsesAzure ? llm.Value.AzureDeployment! : lmStudio.Value.Model;
+
+    /// <summary>The endpoint for /status and logs: scheme, host, port and path, never a key.</summary>
+    public string Endpoint => llm.Value.UsesAzure ? new Uri(llm.Value.AzureEndpoint!).GetLeftPart(UriPartial.Authority) : BaseUrl(lmStudio.Value, llm.Value);
+
+    public static string BaseUrl(LmStudioOptions lm, LlmOptions llm) =>
+        !string.IsNullOrWhiteSpace(llm.Endpoint) ? llm.Endpoint.TrimEnd('/') : $"http://{lm.Host}:{lm.Port}/v1";
+
+    private static (IChatClient, OpenAIClient?) Create(LmStudioOptions lm, LlmOptions llm, ILoggerFactory loggers)
+    {
+        var key = new ApiKeyCredential(string.IsNullOrWhiteSpace(llm.ApiKey) ? PlaceholderApiKey : llm.ApiKey);
+        // Network errors, 408, 429 and 5xx are retried with backoff; other 4xx are not (they would fail again).
+        var retry = new ClientRetryPolicy(lm.MaxRetries);
+        var perRequest = TimeSpan.FromSeconds(lm.Timeout);
+
+        OpenAIClient client;
+        string model;
+        if (llm.UsesAzure)
+        {
+            client = new AzureOpenAIClient(new Uri(llm.AzureEndpoint!), key, new AzureOpenAIClientOptions { RetryPolicy = retry, NetworkTimeout = perRequest });
+            model = llm.AzureDeployment!;
+        }
+        else
+        {
+            client = new OpenAIClient(key, new OpenAIClientOptions { Endpoint = new Uri(BaseUrl(lm, llm)), RetryPolicy = retry, NetworkTimeout = perRequest });
+            model = lm.Model;
+        }
+
+        var chat = client.GetChatClient(model).AsIChatClient()
+            .AsBuilder()
+            .UseFunctionInvocation(loggers, invoker =>
+            {
+                invoker.MaximumIterationsPerRequest = llm.MaxToolRounds;
+                // Tool errors (bad arguments, unknown symbol) go back to the model so it can correct itself.
+                invoker.IncludeDetailedErrors = true;
+                invoker.MaximumConsecutiveErrorsPerRequest = 3;
+                invoker.AllowConcurrentInvocation = true;
+            })
+            .Build();
+        return (chat, llm.UsesAzure ? null : client);
+    }
+}
