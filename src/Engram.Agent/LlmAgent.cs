@@ -183,15 +183,19 @@ public sealed partial class LlmAgent(
         return facts;
     }
 
-    /// <summary>Anything the LLM side can throw, except the caller giving up.</summary>
+    /// <summary>
+    /// Whatever the LLM side throws (refused connections wrapped by the retry policy, timeouts, 5xx,
+    /// garbage JSON, a protocol the client does not understand) is answered from the tools; only the
+    /// caller giving up is not.
+    /// </summary>
     private static bool IsLlmFailure(Exception ex, CancellationToken callerToken) =>
-        !callerToken.IsCancellationRequested && ex is ClientResultException or HttpRequestException or OperationCanceledException
-            or JsonException or InvalidOperationException or FormatException or IOException or ArgumentException or KeyNotFoundException;
+        !callerToken.IsCancellationRequested && ex is not OutOfMemoryException;
 
     private string Describe(Exception ex, CancellationTokenSource deadline) => ex switch
     {
         OperationCanceledException when deadline.IsCancellationRequested => $"no answer within {timeout.TotalSeconds:0} s",
         ClientResultException c => $"HTTP {c.Status}: {Shorten(c.Message)}",
+        AggregateException { InnerExceptions.Count: > 0 } a => $"{a.InnerExceptions.Count} attempts failed, last: {Shorten(a.InnerExceptions[^1].Message)}",
         _ => $"{ex.GetType().Name}: {Shorten(ex.Message)}",
     };
 

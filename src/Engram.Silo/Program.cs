@@ -1,3 +1,5 @@
+using Engram.Grains.Conversation;
+using Engram.Silo.Chat;
 using Engram.Silo.Configuration;
 using Engram.Silo.Health;
 using Engram.Silo.Hosting;
@@ -9,10 +11,13 @@ using Engram.Silo.Storage;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Configuration.AddEngramConfiguration(builder.Environment.ContentRootPath);
+if (TerminalChat.IsRequested(args))
+    TerminalChat.ConfigureForChat(builder);
 builder.AddEngramLogging();
 builder.AddEngramOptions();
 var redis = builder.AddEngramStorage();
 builder.AddEngramCluster(redis);
+builder.Services.AddEngramConversation(builder.Configuration);
 builder.AddEngramHealth();
 builder.AddEngramWeb();
 
@@ -22,7 +27,10 @@ app.MapEngramHealth();
 app.MapEngramDashboard();
 
 app.Logger.LogInformation("Engram silo starting; storage at {Redis}", redis.Describe());
-await app.RunAsync();
+if (TerminalChat.IsRequested(args))
+    await TerminalChat.RunAsync(app, Console.In, Console.Out);
+else
+    await app.RunAsync();
 
 /// <summary>Visible to the functional tests that start silos in-process.</summary>
 public partial class Program;

@@ -1,4 +1,6 @@
 using Engram.Abstractions.Common;
+using Engram.Abstractions.Conversation;
+using Engram.Grains.Conversation;
 using Engram.Abstractions.Users;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -14,10 +16,20 @@ namespace Engram.Grains.Users;
 public sealed partial class UserGrain(
     [PersistentState(stateName: "user", storageName: StorageNames.Users)] IPersistentState<UserState> user,
     IOptions<UserGrainOptions> options,
+    ConversationService conversation,
     TimeProvider clock,
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
     private const int MaxWriteAttempts = 3;
+
+    public async Task<IReadOnlyList<ChatReply>> HandleMessageAsync(IncomingMessage message)
+    {
+        // Telegram redelivers an update when its offset was not confirmed; answer each only once.
+        if (message.UpdateId is { } updateId && !await TryMarkUpdateProcessedAsync(updateId))
+            return [new ChatReply("", ReplyKind.Duplicate)];
+        // The conversation calls this grain's own methods directly (same turn, no reentrancy).
+        return await conversation.HandleAsync(this.GetPrimaryKeyLong(), this, message);
+    }
 
     private UserAccount Account => new(user.State, options.Value, clock);
 

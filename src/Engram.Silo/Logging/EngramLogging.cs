@@ -23,6 +23,7 @@ public static class EngramLogging
         var secrets = EngramConfiguration.SecretKeys.Select(k => configuration[k]).OfType<string>();
         var formatter = new RedactingFormatter(OutputTemplate, secrets);
 
+        var console = configuration.GetValue("Logging:Console", true);
         builder.Services.AddSerilog(logger => logger
             .MinimumLevel.Is(level)
             // Framework categories are chatty at Information; keep their warnings and errors.
@@ -34,7 +35,7 @@ public static class EngramLogging
             .MinimumLevel.Override("Orleans.Runtime.MembershipService", Max(level, LogEventLevel.Information))
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", Max(level, LogEventLevel.Information))
             .Enrich.FromLogContext()
-            .WriteTo.Console(formatter)
+            .WriteTo.Conditional(_ => console, sink => sink.Console(formatter))
             .WriteTo.File(formatter, Path.Combine(logDirectory, "engram_bot.log"),
                 rollingInterval: RollingInterval.Day, retainedFileCountLimit: 14,
                 fileSizeLimitBytes: 50_000_000, rollOnFileSizeLimit: true, shared: true));

@@ -23,6 +23,12 @@ public static class RepositoryPaths
     public static string BuildConfiguration { get; } =
         AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
 
+    /// <summary>The real candles beside the repository (<c>../shared/data</c>), or <c>ENGRAM_SHARED_DATA</c>.</summary>
+    public static string SharedData { get; } =
+        Environment.GetEnvironmentVariable("ENGRAM_SHARED_DATA") is { Length: > 0 } configured ? configured
+        : Path.GetFullPath(Path.Combine(Root, "..", "shared", "data")) is var beside && Directory.Exists(beside) ? beside
+        : throw new DirectoryNotFoundException($"shared/data not found beside {Root}; set ENGRAM_SHARED_DATA");
+
     public static string SiloAssembly => Path.Combine(Root, "src", "Engram.Silo", "bin", BuildConfiguration, "net10.0", "Engram.Silo.dll");
 
     private static string FindRoot()

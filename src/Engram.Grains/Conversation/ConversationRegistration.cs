@@ -1,0 +1,24 @@
+using Engram.Agent;
+using Engram.Grains.Market;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Engram.Grains.Conversation;
+
+public static class ConversationRegistration
+{
+    /// <summary>
+    /// The conversation: market data behind the cache grains, the trading tools, the LLM client,
+    /// the silo's LLM concurrency gate and the command/question handler the user grains use.
+    /// </summary>
+    public static IServiceCollection AddEngramConversation(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddCachedMarketData(configuration);
+        services.AddSingleton<LlmClientFactory>();
+        services.AddSingleton<LlmGate>();
+        services.AddSingleton<LlmAgent>();
+        services.AddSingleton<LlmHealthProbe>();
+        services.AddSingleton<ConversationService>();
+        return services;
+    }
+}

@@ -1,0 +1,69 @@
+using Engram.Abstractions.Conversation;
+using Engram.Agent;
+using OpenAI.Models;
+using System.Diagnostics;
+using Orleans.Concurrency;
+
+namespace Engram.Grains.Conversation;
+
+/// <summary>
+/// Calls the LLM for a user grain. A stateless worker runs on the caller's silo; it is reentrant so
+/// that one activation can hold many questions while they wait on the LLM, and the silo's
+/// <see cref="LlmGate"/> (not the number of activations) bounds what reaches the server.
+/// </summary>
+[StatelessWorker, Reentrant]
+internal sealed class LlmWorkerGrain(LlmAgent agent, LlmHealthProbe health) : Grain, ILlmWorkerGrain
+{
+    public Task<LlmAnswer> AskAsync(LlmRequest request) => agent.AskAsync(request);
+
+    public Task<(int InFlight, int Queued, int Capacity)> GetLoadAsync() =>
+        Task.FromResult((agent.Gate.InFlight, agent.Gate.Queued, agent.Gate.Capacity));
+
+    public Task<LlmHealth> CheckHealthAsync() => health.CheckAsync(agent.Gate);
+}
+
+/// <summary>Asks the server for its model list (<c>GET /v1/models</c>) at most every 30 s, for /status.</summary>
+public sealed class LlmHealthProbe(LlmClientFactory clients, TimeProvider clock)
+{
+    private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
+    private readonly SemaphoreSlim oneAtATime = new(1, 1);
+    private LlmHealth? last;
+
+    public async Task<LlmHealth> CheckAsync(LlmGate gate)
+    {
+        await oneAtATime.WaitAsync();
+        try
+        {
+            if (last is null || clock.GetUtcNow() - last.CheckedAt > CacheFor)
+                last = await ProbeAsync();
+            return last with { InFlight = gate.InFlight, Queued = gate.Queued };
+        }
+        finally
+        {
+            oneAtATime.Release();
+        }
+    }
+
+    private async Task<LlmHealth> ProbeAsync()
+    {
+        var started = Stopwatch.GetTimestamp();
+        if (clients.OpenAI is not { } client)
+            return new LlmHealth(true, clients.Model, clients.Endpoint, null, clock.GetUtcNow(), "Azure OpenAI: not probed", AgentTools.Names, 0, 0);
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            OpenAIModelCollection models = await client.GetOpenAIModelClient().GetModelsAsync(cts.Token);
+            var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            var listed = models.Any(m => string.Equals(m.Id, clients.Model, StringComparison.OrdinalIgnoreCase));
+            return new LlmHealth(true, clients.Model, clients.Endpoint, latency, clock.GetUtcNow(),
+                listed ? null : $"model {clients.Model} is not in the server's list ({string.Join(", ", models.Select(m => m.Id).Take(5))})",
+                AgentTools.Names, 0, 0);
+        }
+        catch (Exception ex) when (ex is System.ClientModel.ClientResultException or HttpRequestException or OperationCanceledException or System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return new LlmHealth(false, clients.Model, clients.Endpoint, null, clock.GetUtcNow(), ex.GetType().Name + ": " + FirstLine(ex.Message), AgentTools.Names, 0, 0);
+        }
+    }
+
+    private static string FirstLine(string text) => text.Split('\n')[0].Trim() is { Length: > 160 } l ? l[..160] + "…" : text.Split('\n')[0].Trim();
+}
