@@ -116,7 +116,9 @@ public sealed partial class BotApiServer : IAsyncDisposable
         var server = new BotApiServer(options ?? new BotApiServerOptions());
         (server._app, server.BaseUrl) = await LoopbackHost.StartAsync(app =>
         {
-            app.Map("/bot{token}/{method}", server.HandleHttpAsync);
+            // Not "/bot{token}/...": route complex segments match literals case-insensitively from the right, so a token
+            // containing "bot" (e.g. "...FakeBotApi") would be split in the wrong place.
+            app.Map("/{botToken}/{method}", server.HandleHttpAsync);
             app.MapFallback(context => WriteAsync(context, BotResult.Error(404, "Not Found")));
         }, cancellationToken).ConfigureAwait(false);
         if (server.Options.AutoDeliverWebhook)
@@ -527,11 +529,13 @@ public sealed partial class BotApiServer : IAsyncDisposable
     private async Task HandleHttpAsync(HttpContext context)
     {
         var received = DateTimeOffset.UtcNow;
-        var token = (string)context.Request.RouteValues["token"]!;
+        var botToken = (string)context.Request.RouteValues["botToken"]!;
         var method = (string)context.Request.RouteValues["method"]!;
         var parameters = "{}";
         BotResult result;
-        if (!string.Equals(token, Options.Token, StringComparison.Ordinal))
+        if (!botToken.StartsWith("bot", StringComparison.Ordinal))
+            result = BotResult.Error(404, "Not Found");
+        else if (!string.Equals(botToken[3..], Options.Token, StringComparison.Ordinal))
             result = BotResult.Error(401, "Unauthorized");
         else if (!_handlers.ContainsKey(method) && !method.Equals("getUpdates", StringComparison.OrdinalIgnoreCase))
             result = BotResult.Error(404, "Not Found");

@@ -18,7 +18,9 @@ public sealed record IncomingMessage(
 public sealed record ChatReply(
     [property: Id(0)] string Text,
     [property: Id(1)] ReplyKind Kind = ReplyKind.Answer,
-    [property: Id(2)] IReadOnlyList<ReplyButton>? Buttons = null)
+    [property: Id(2)] IReadOnlyList<ReplyButton>? Buttons = null,
+    /// <summary>A PNG image (a chart); <see cref="Text"/> is its caption.</summary>
+    [property: Id(3)] byte[]? Photo = null)
 {
     public static ChatReply Error(string text) => new(text, ReplyKind.Error);
     public static ChatReply Notice(string text) => new(text, ReplyKind.Notice);

@@ -1,5 +1,6 @@
 using Engram.Abstractions.Common;
 using Engram.Abstractions.Conversation;
+using Orleans.Concurrency;
 
 namespace Engram.Abstractions.Users;
 
@@ -15,6 +16,16 @@ public interface IUserGrain : IGrainWithIntegerKey
     /// </summary>
     [ResponseTimeout("00:05:00")]
     Task<IReadOnlyList<ChatReply>> HandleMessageAsync(IncomingMessage message);
+
+    /// <summary>
+    /// Handles what the user's inbox holds, oldest first, then delivers the outbox. One-way: the
+    /// inbox pokes it and moves on; calls queue on this grain, so updates are handled in order.
+    /// </summary>
+    [OneWay]
+    Task ProcessInboxAsync();
+
+    /// <summary>Sends what the outbox holds (after a failure, a restart, or a new notification).</summary>
+    Task DeliverOutboxAsync();
 
     // Alerts
     Task<OperationResult<AlertView>> AddAlertAsync(AlertRequest request);

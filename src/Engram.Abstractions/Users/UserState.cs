@@ -35,6 +35,32 @@ public sealed class UserState
 
     /// <summary>False once Telegram said the user blocked the bot; nothing is sent until they return.</summary>
     [Id(9)] public bool Active { get; set; } = true;
+
+    /// <summary>
+    /// Replies and notifications written but not yet delivered. They are persisted in the same
+    /// write that records their cause, and removed only after the transport accepted them.
+    /// </summary>
+    [Id(10)] public List<OutboxMessage> Outbox { get; set; } = [];
+
+    [Id(11)] public long NextOutboxId { get; set; } = 1;
+}
+
+[GenerateSerializer]
+public sealed class OutboxMessage
+{
+    [Id(0)] public long Id { get; set; }
+    [Id(1)] public long ChatId { get; set; }
+    [Id(2)] public string Text { get; set; } = "";
+    [Id(3)] public Conversation.ReplyKind Kind { get; set; }
+    [Id(4)] public List<Conversation.ReplyButton>? Buttons { get; set; }
+    [Id(5)] public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>The update this answers, or null for a notification (e.g. an alert).</summary>
+    [Id(6)] public long? UpdateId { get; set; }
+    [Id(7)] public int Attempts { get; set; }
+    /// <summary>For button presses: the callback query to answer along with the reply.</summary>
+    [Id(8)] public string? CallbackQueryId { get; set; }
+    /// <summary>A PNG to send as a photo with <see cref="Text"/> as its caption.</summary>
+    [Id(9)] public byte[]? Photo { get; set; }
 }
 
 [GenerateSerializer]

@@ -1,7 +1,9 @@
 using Engram.Agent;
 using Engram.Grains.Market;
 using Microsoft.Extensions.Configuration;
+using Engram.Grains.Delivery;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Engram.Grains.Conversation;
 
@@ -19,6 +21,8 @@ public static class ConversationRegistration
         services.AddSingleton<LlmAgent>();
         services.AddSingleton<LlmHealthProbe>();
         services.AddSingleton<ConversationService>();
+        // Replaced by the Telegram messenger when a bot token is configured.
+        services.TryAddSingleton<IMessenger, NoTransportMessenger>();
         return services;
     }
 }

@@ -30,13 +30,15 @@ public sealed partial class ConversationService(
     public const string Disclaimer = "Engram explains market data; it is not financial advice. Every figure comes from Engram's own calculations on exchange data.";
     private static readonly DateTimeOffset ProcessStarted = Process.GetCurrentProcess().StartTime.ToUniversalTime();
 
-    public async Task<IReadOnlyList<ChatReply>> HandleAsync(long userId, IUserGrain user, IncomingMessage message)
+    /// <param name="notify">Receives interim notices (queued…) before the reply; null to skip them.</param>
+    public async Task<IReadOnlyList<ChatReply>> HandleAsync(long userId, IUserGrain user, IncomingMessage message, Func<ChatReply, Task>? notify = null)
     {
         var parsed = ParsedMessage.Parse(message.Text);
+        notify ??= message.Observer is { } observer ? observer.OnReplyAsync : null;
         try
         {
             if (!parsed.IsCommand)
-                return [await AskAsync(userId, user, parsed.Text, message.Observer)];
+                return [await AskAsync(userId, user, parsed.Text, notify)];
             return [await RunCommandAsync(userId, user, parsed)];
         }
         catch (UserStateUnavailableException ex)
@@ -328,7 +330,7 @@ public sealed partial class ConversationService(
 
     // ------------------------------------------------------------------ free text
 
-    private async Task<ChatReply> AskAsync(long userId, IUserGrain user, string question, IReplyObserver? observer)
+    private async Task<ChatReply> AskAsync(long userId, IUserGrain user, string question, Func<ChatReply, Task>? notify)
     {
         if (question.Length == 0)
             return ChatReply.Error("Ask me something, e.g. \"how is bitcoin doing?\", or send /help.");
@@ -336,21 +338,21 @@ public sealed partial class ConversationService(
             return ChatReply.Error($"That message is {question.Length} characters; please keep questions under {llm.Value.MaxQuestionChars}.");
 
         var settings = await user.GetSettingsAsync();
-        var answer = await AskWorkerAsync(userId, user, question, observer, null);
+        var answer = await AskWorkerAsync(userId, user, question, notify, null);
         if (answer.Outcome == LlmOutcome.Busy)
             return ChatReply.Notice(answer.CleanText);
         await user.AppendExchangeAsync(question, answer.CleanText);
         return new ChatReply(ReplyFormatter.Format(answer, settings.ResponseFormat));
     }
 
-    private async Task<LlmAnswer> AskWorkerAsync(long userId, IUserGrain user, string question, IReplyObserver? observer, IReadOnlyList<ToolInvocation>? precomputed)
+    private async Task<LlmAnswer> AskWorkerAsync(long userId, IUserGrain user, string question, Func<ChatReply, Task>? notify, IReadOnlyList<ToolInvocation>? precomputed)
     {
         var worker = grains.GetGrain<ILlmWorkerGrain>(0);
         var load = await worker.GetLoadAsync();
-        if (load.InFlight >= load.Capacity && observer is not null)
+        if (load.InFlight >= load.Capacity && notify is not null)
         {
             // Say so at once rather than leave the user wondering; the answer follows when a slot frees.
-            await observer.OnReplyAsync(ChatReply.Notice($"⏳ I'm busy with other questions; yours is queued ({load.Queued + 1} waiting)."));
+            await notify(ChatReply.Notice($"⏳ I'm busy with other questions; yours is queued ({load.Queued + 1} waiting)."));
         }
         var context = new UserContext(await user.GetPortfolioAsync(), await user.GetAlertsAsync(), await user.GetSettingsAsync());
         return await worker.AskAsync(new LlmRequest(userId, question, await user.GetHistoryAsync(), context, precomputed));

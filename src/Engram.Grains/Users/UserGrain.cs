@@ -2,6 +2,9 @@ using Engram.Abstractions.Common;
 using Engram.Abstractions.Conversation;
 using Engram.Grains.Conversation;
 using Engram.Abstractions.Users;
+using System.Threading.RateLimiting;
+using Engram.Abstractions.Inbox;
+using Engram.Grains.Delivery;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Storage;
@@ -17,10 +20,178 @@ public sealed partial class UserGrain(
     [PersistentState(stateName: "user", storageName: StorageNames.Users)] IPersistentState<UserState> user,
     IOptions<UserGrainOptions> options,
     ConversationService conversation,
+    IMessenger messenger,
     TimeProvider clock,
-    ILogger<UserGrain> logger) : Grain, IUserGrain
+    ILogger<UserGrain> logger) : Grain, IUserGrain, IRemindable
 {
     private const int MaxWriteAttempts = 3;
+    private const string OutboxReminder = "deliver-outbox";
+
+    /// <summary>The update being handled: the first write during its handling also records it as processed.</summary>
+    private long? handlingUpdateId;
+
+    // Per-user rate limits live with the user's single activation (in memory: a restart forgives).
+    private RateLimiter? commandLimiter;
+    private RateLimiter? questionLimiter;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        commandLimiter = new SlidingWindowRateLimiter(new SlidingWindowRateLimiterOptions
+        {
+            PermitLimit = o.CommandsPerMinute, Window = TimeSpan.FromMinutes(1), SegmentsPerWindow = 6, QueueLimit = 0,
+        });
+        questionLimiter = new SlidingWindowRateLimiter(new SlidingWindowRateLimiterOptions
+        {
+            PermitLimit = o.QuestionsPerMinute, Window = TimeSpan.FromMinutes(1), SegmentsPerWindow = 6, QueueLimit = 0,
+        });
+        // Messages written before a crash are delivered when the grain comes back.
+        if (user.State.Outbox.Count > 0)
+            this.RegisterGrainTimer(_ => DeliverOutboxAsync(), new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        commandLimiter?.Dispose();
+        questionLimiter?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    // ---------------------------------------------------------------- inbox and outbox
+
+    public async Task ProcessInboxAsync()
+    {
+        var inbox = GrainFactory.GetGrain<IUserInboxGrain>(this.GetPrimaryKeyLong());
+        while (await inbox.PeekAsync() is { } update)
+        {
+            if (!user.State.ProcessedUpdateIds.Contains(update.UpdateId))
+                await HandleUpdateAsync(update);
+            await inbox.CompleteAsync(update.UpdateId);
+            await DeliverOutboxAsync();
+        }
+    }
+
+    private async Task HandleUpdateAsync(InboundUpdate update)
+    {
+        IReadOnlyList<ChatReply> replies;
+        handlingUpdateId = update.UpdateId;
+        try
+        {
+            replies = await RepliesForAsync(update);
+        }
+        finally
+        {
+            handlingUpdateId = null;
+        }
+
+        // One write records the update as handled and puts its replies in the outbox.
+        await UpdateAsync(account =>
+        {
+            account.TryMarkUpdateProcessed(update.UpdateId);
+            account.State.Active = true; // writing to the bot again undoes a block
+            var first = true;
+            foreach (var reply in replies.Where(r => r.Kind != ReplyKind.Duplicate))
+            {
+                Enqueue(account.State, update.ChatId, reply, update.UpdateId, first ? update.CallbackQueryId : null);
+                first = false;
+            }
+            if (first && update.CallbackQueryId is not null)
+                Enqueue(account.State, update.ChatId, new ChatReply("", ReplyKind.Duplicate), update.UpdateId, update.CallbackQueryId);
+            return true;
+        }, _ => true);
+    }
+
+    private async Task<IReadOnlyList<ChatReply>> RepliesForAsync(InboundUpdate update)
+    {
+        if (update.Kind == InboundKind.Unsupported)
+            return update.IsGroup ? [] : [ChatReply.Notice("I can read text messages and commands only. Send /help to see what I can do.")];
+
+        var isCommand = update.Text.TrimStart().StartsWith('/');
+        using var lease = (isCommand ? commandLimiter! : questionLimiter!).AttemptAcquire();
+        if (!lease.IsAcquired)
+        {
+            var wait = lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 10;
+            LogRateLimited(this.GetPrimaryKeyLong(), isCommand ? "commands" : "questions");
+            return [ChatReply.Notice($"🐢 Slow down a little: try again in {wait} s.")];
+        }
+
+        await using var typing = messenger.BeginTyping(update.ChatId);
+        return await conversation.HandleAsync(this.GetPrimaryKeyLong(), this, new IncomingMessage(update.Text, update.ChatId, update.UpdateId),
+            notify: reply => messenger.SendAsync(update.ChatId, reply, null, CancellationToken.None));
+    }
+
+    private static void Enqueue(UserState state, long chatId, ChatReply reply, long? updateId, string? callbackQueryId) =>
+        state.Outbox.Add(new OutboxMessage
+        {
+            Id = state.NextOutboxId++, ChatId = chatId, Text = reply.Text, Kind = reply.Kind, Buttons = reply.Buttons?.ToList(),
+            Photo = reply.Photo, UpdateId = updateId, CallbackQueryId = callbackQueryId, CreatedAt = DateTimeOffset.UtcNow,
+        });
+
+    public async Task DeliverOutboxAsync()
+    {
+        if (!messenger.IsEnabled || user.State.Outbox.Count == 0)
+            return;
+        foreach (var message in user.State.Outbox.ToList())
+        {
+            var reply = new ChatReply(message.Text, message.Kind, message.Buttons, message.Photo);
+            var outcome = await messenger.SendAsync(message.ChatId, reply, message.CallbackQueryId, CancellationToken.None);
+            switch (outcome)
+            {
+                case DeliveryOutcome.Delivered:
+                case DeliveryOutcome.Rejected:
+                    await UpdateAsync(account => account.State.Outbox.RemoveAll(m => m.Id == message.Id) > 0, _ => true);
+                    break;
+                case DeliveryOutcome.RecipientBlocked when message.ChatId == this.GetPrimaryKeyLong():
+                    // The user blocked the bot: stop sending; their next message re-activates them.
+                    LogBlocked(this.GetPrimaryKeyLong(), user.State.Outbox.Count);
+                    await UpdateAsync(account =>
+                    {
+                        account.State.Active = false;
+                        account.State.Outbox.Clear();
+                        return true;
+                    }, _ => true);
+                    await SetOutboxReminderAsync(false);
+                    return;
+                case DeliveryOutcome.RecipientBlocked:
+                    // Removed from a group: that chat is gone, the user is not.
+                    await UpdateAsync(account => account.State.Outbox.RemoveAll(m => m.Id == message.Id) > 0, _ => true);
+                    break;
+                default:
+                    await UpdateAsync(account =>
+                    {
+                        if (account.State.Outbox.Find(m => m.Id == message.Id) is { } kept)
+                            kept.Attempts++;
+                        return true;
+                    }, _ => true);
+                    await SetOutboxReminderAsync(true);
+                    return; // keep order: later messages wait behind this one
+            }
+        }
+        await SetOutboxReminderAsync(false);
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) => DeliverOutboxAsync();
+
+    private async Task SetOutboxReminderAsync(bool wanted)
+    {
+        var existing = await this.GetReminder(OutboxReminder);
+        if (wanted && existing is null)
+            await this.RegisterOrUpdateReminder(OutboxReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        else if (!wanted && existing is not null)
+            await this.UnregisterReminder(existing);
+    }
+
+    /// <summary>Puts a notification (e.g. a triggered alert) in the outbox and tries to deliver it.</summary>
+    internal async Task NotifyAsync(ChatReply reply)
+    {
+        await UpdateAsync(account =>
+        {
+            Enqueue(account.State, this.GetPrimaryKeyLong(), reply, null, null);
+            return true;
+        }, _ => true);
+        await DeliverOutboxAsync();
+    }
 
     public async Task<IReadOnlyList<ChatReply>> HandleMessageAsync(IncomingMessage message)
     {
@@ -103,6 +274,10 @@ public sealed partial class UserGrain(
             var result = change(Account);
             if (!changed(result))
                 return result;
+            // A state change made while handling an update is persisted together with the fact that
+            // the update was handled, so a crash cannot make a redelivered update apply twice.
+            if (handlingUpdateId is { } updateId)
+                Account.TryMarkUpdateProcessed(updateId);
             try
             {
                 await user.WriteStateAsync();
@@ -135,6 +310,12 @@ public sealed partial class UserGrain(
             DeactivateOnIdle();
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} blocked the bot; dropped {Count} undelivered message(s)")]
+    private partial void LogBlocked(long userId, int count);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} hit the {Kind} rate limit")]
+    private partial void LogRateLimited(long userId, string kind);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ETag conflict writing user {UserId} (attempt {Attempt}): {Reason}; re-reading and re-applying")]
     private partial void LogEtagConflict(long userId, int attempt, string reason);

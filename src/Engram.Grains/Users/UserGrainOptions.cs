@@ -23,6 +23,12 @@ public sealed class UserGrainOptions
     /// <summary>Telegram update ids remembered for de-duplication of redelivered updates.</summary>
     [Range(1, 100_000)] public int ProcessedUpdatesKept { get; set; } = 256;
 
+    /// <summary>Commands a user may send per minute before being asked to slow down.</summary>
+    [Range(1, 10_000)] public int CommandsPerMinute { get; set; } = 30;
+
+    /// <summary>Free-text questions (LLM calls) a user may ask per minute.</summary>
+    [Range(1, 10_000)] public int QuestionsPerMinute { get; set; } = 10;
+
     /// <summary>Deployment defaults for users who have not chosen (from agent/trading config).</summary>
     public ResponseFormat DefaultResponseFormat { get; set; } = ResponseFormat.Clean;
     public string DefaultTimeframe { get; set; } = "1h";

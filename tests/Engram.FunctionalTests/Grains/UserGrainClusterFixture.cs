@@ -17,7 +17,7 @@ namespace Engram.FunctionalTests.Grains;
 public static class UserGrainCluster
 {
     public static async Task<InProcessTestCluster> StartAsync(RedisServer redis, string serviceId, short silos = 1,
-        string? llmEndpoint = null, IDictionary<string, string?>? settings = null)
+        string? llmEndpoint = null, IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configureServices = null)
     {
         var builder = new InProcessTestClusterBuilder(silos);
         builder.Options.ServiceId = serviceId;
@@ -36,6 +36,8 @@ public static class UserGrainCluster
                 values[key] = value;
             var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
             silo.AddEngramGrainStorage(new RedisEndpoint(redis.ConnectionString, Embedded: false));
+            silo.UseInMemoryReminderService();
+            configureServices?.Invoke(silo.Services);
             silo.Services.AddSingleton(TimeProvider.System);
             silo.Services.Configure<UserGrainOptions>(o => o.MaxActiveAlerts = 5);
             silo.Services.AddOptions<Engram.Agent.LmStudioOptions>().Bind(configuration.GetSection("lmstudio"));

@@ -1,0 +1,47 @@
+namespace Engram.Abstractions.Inbox;
+
+/// <summary>
+/// One update from a transport (Telegram), reduced to what the conversation needs. Kept in the
+/// user's persisted inbox from the moment it is accepted until its replies are in the outbox.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record InboundUpdate(
+    /// <summary>Telegram's update_id: unique and increasing per bot; the de-duplication key.</summary>
+    [property: Id(0)] long UpdateId,
+    /// <summary>The sender: whose grain handles it.</summary>
+    [property: Id(1)] long UserId,
+    /// <summary>Where replies go: the private chat or the group it was sent in.</summary>
+    [property: Id(2)] long ChatId,
+    [property: Id(3)] InboundKind Kind,
+    /// <summary>The message text, or the command a button stands for.</summary>
+    [property: Id(4)] string Text,
+    [property: Id(5)] bool IsGroup = false,
+    /// <summary>For button presses: the callback query to answer.</summary>
+    [property: Id(6)] string? CallbackQueryId = null,
+    [property: Id(7)] DateTimeOffset ReceivedAt = default);
+
+public enum InboundKind
+{
+    Text = 0,
+    Button = 1,
+    /// <summary>A sticker, photo, voice note…: answered with a polite "text only".</summary>
+    Unsupported = 2,
+}
+
+/// <summary>
+/// The user's inbox: accepts updates quickly and durably (the Telegram offset advances only after
+/// this returns), independent of how long the user grain takes to answer earlier ones.
+/// </summary>
+public interface IUserInboxGrain : IGrainWithIntegerKey
+{
+    /// <summary>Persists the update (idempotent by update id) and asks the user grain to process it.</summary>
+    Task AcceptAsync(InboundUpdate update);
+
+    /// <summary>The oldest update not yet handled, or null.</summary>
+    Task<InboundUpdate?> PeekAsync();
+
+    /// <summary>Removes a handled update.</summary>
+    Task CompleteAsync(long updateId);
+
+    Task<int> CountAsync();
+}

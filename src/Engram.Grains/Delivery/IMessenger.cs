@@ -1,0 +1,47 @@
+using Engram.Abstractions.Conversation;
+
+namespace Engram.Grains.Delivery;
+
+/// <summary>What became of a message handed to the transport.</summary>
+public enum DeliveryOutcome
+{
+    Delivered = 0,
+    /// <summary>The user blocked the bot (Telegram 403): stop sending until they write again.</summary>
+    RecipientBlocked = 1,
+    /// <summary>The transport refused this message for good (other 4xx): drop it, with a log line.</summary>
+    Rejected = 2,
+    /// <summary>Transient failure (network, 5xx, rate limit exhausted): keep it and try later.</summary>
+    RetryLater = 3,
+}
+
+/// <summary>
+/// Sends messages to users on this silo's transport (Telegram, or nothing when no token is set).
+/// Implementations respect the transport's limits; the caller keeps the message until Delivered.
+/// </summary>
+public interface IMessenger
+{
+    /// <summary>False when no transport is configured: outboxes then keep their messages.</summary>
+    bool IsEnabled { get; }
+
+    Task<DeliveryOutcome> SendAsync(long chatId, ChatReply reply, string? callbackQueryId, CancellationToken cancellationToken);
+
+    /// <summary>Shows "typing…" in the chat until disposed (renewed every few seconds).</summary>
+    IAsyncDisposable BeginTyping(long chatId);
+}
+
+/// <summary>The messenger when no transport is configured: nothing is sent, nothing is lost.</summary>
+public sealed class NoTransportMessenger : IMessenger
+{
+    public bool IsEnabled => false;
+
+    public Task<DeliveryOutcome> SendAsync(long chatId, ChatReply reply, string? callbackQueryId, CancellationToken cancellationToken) =>
+        Task.FromResult(DeliveryOutcome.RetryLater);
+
+    public IAsyncDisposable BeginTyping(long chatId) => NoTyping.Instance;
+
+    private sealed class NoTyping : IAsyncDisposable
+    {
+        public static readonly NoTyping Instance = new();
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}

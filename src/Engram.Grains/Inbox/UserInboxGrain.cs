@@ -1,0 +1,115 @@
+using Engram.Abstractions.Inbox;
+using Engram.Abstractions.Users;
+using Microsoft.Extensions.Logging;
+using Orleans.Storage;
+
+namespace Engram.Grains.Inbox;
+
+/// <summary>
+/// Accepts a user's updates durably and at once, so the Telegram poller (or webhook) can confirm
+/// them without waiting for answers. It never awaits the user grain: it pokes it with a one-way
+/// call, and a reminder pokes it again while anything is pending, so an update accepted just
+/// before a silo crash is still answered after failover.
+/// </summary>
+internal sealed partial class UserInboxGrain(
+    [PersistentState(stateName: "inbox", storageName: StorageNames.Users)] IPersistentState<InboxState> inbox,
+    ILogger<UserInboxGrain> logger) : Grain, IUserInboxGrain, IRemindable
+{
+    private const string DrainReminder = "drain-inbox";
+    private const int CompletedKept = 256;
+    private bool reminderRegistered;
+
+    public async Task AcceptAsync(InboundUpdate update)
+    {
+        var known = inbox.State.Pending.Any(u => u.UpdateId == update.UpdateId) || inbox.State.Completed.Contains(update.UpdateId);
+        if (!known)
+        {
+            await WriteAsync(state => state.Pending.Add(update));
+            await EnsureReminderAsync();
+        }
+        else
+        {
+            LogRedelivered(this.GetPrimaryKeyLong(), update.UpdateId);
+        }
+        PokeUser();
+    }
+
+    public Task<InboundUpdate?> PeekAsync() => Task.FromResult(inbox.State.Pending.FirstOrDefault());
+
+    public Task<int> CountAsync() => Task.FromResult(inbox.State.Pending.Count);
+
+    public async Task CompleteAsync(long updateId)
+    {
+        if (inbox.State.Pending.All(u => u.UpdateId != updateId))
+            return;
+        await WriteAsync(state =>
+        {
+            state.Pending.RemoveAll(u => u.UpdateId == updateId);
+            state.Completed.Add(updateId);
+            if (state.Completed.Count > CompletedKept)
+                state.Completed.RemoveRange(0, state.Completed.Count - CompletedKept);
+        });
+        if (inbox.State.Pending.Count == 0)
+            await RemoveReminderAsync();
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (inbox.State.Pending.Count > 0)
+            PokeUser();
+        else
+            await RemoveReminderAsync();
+    }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Updates accepted by a silo that died are picked up as soon as this grain comes back.
+        if (inbox.State.Pending.Count > 0)
+            PokeUser();
+        return Task.CompletedTask;
+    }
+
+    private void PokeUser() => GrainFactory.GetGrain<IUserGrain>(this.GetPrimaryKeyLong()).ProcessInboxAsync().Ignore();
+
+    private async Task WriteAsync(Action<InboxState> change)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            change(inbox.State);
+            try
+            {
+                await inbox.WriteStateAsync();
+                return;
+            }
+            catch (InconsistentStateException) when (attempt < 3)
+            {
+                // Another activation wrote during a failover: start again from what is stored.
+                await inbox.ReadStateAsync();
+            }
+            catch
+            {
+                await inbox.ReadStateAsync();
+                throw;
+            }
+        }
+    }
+
+    private async Task EnsureReminderAsync()
+    {
+        if (reminderRegistered)
+            return;
+        await this.RegisterOrUpdateReminder(DrainReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        reminderRegistered = true;
+    }
+
+    private async Task RemoveReminderAsync()
+    {
+        var reminder = await this.GetReminder(DrainReminder);
+        if (reminder is not null)
+            await this.UnregisterReminder(reminder);
+        reminderRegistered = false;
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Update {UpdateId} for user {UserId} was already accepted")]
+    private partial void LogRedelivered(long userId, long updateId);
+}
