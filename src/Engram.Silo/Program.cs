@@ -5,6 +5,8 @@ using Engram.Silo.Health;
 using Engram.Silo.Hosting;
 using Engram.Silo.Logging;
 using Engram.Silo.Storage;
+using Engram.Telegram;
+using Microsoft.Extensions.Options;
 
 // Engram silo: one member of the cluster. Each line wires one capability; the code for it
 // lives beside its extension method.
@@ -18,6 +20,7 @@ builder.AddEngramOptions();
 var redis = builder.AddEngramStorage();
 builder.AddEngramCluster(redis);
 builder.Services.AddEngramConversation(builder.Configuration);
+builder.Services.AddEngramTelegram(builder.Configuration);
 builder.AddEngramHealth();
 builder.AddEngramWeb();
 
@@ -25,6 +28,7 @@ var app = builder.Build();
 
 app.MapEngramHealth();
 app.MapEngramDashboard();
+app.MapEngramTelegram(app.Services.GetRequiredService<IOptions<HttpEndpointOptions>>().Value.Port);
 
 app.Logger.LogInformation("Engram silo starting; storage at {Redis}", redis.Describe());
 if (TerminalChat.IsRequested(args))

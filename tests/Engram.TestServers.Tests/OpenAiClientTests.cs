@@ -154,6 +154,21 @@ public sealed class OpenAiClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Dispose_releases_a_hanging_request_promptly()
+    {
+        var server = await OpenAiServer.StartAsync(new OpenAiServerOptions { DefaultReply = ScriptedReply.Hang() });
+        var chat = new OpenAIClient(new ApiKeyCredential("lm-studio"), new OpenAIClientOptions { Endpoint = server.Endpoint, RetryPolicy = new ClientRetryPolicy(0) }).GetChatClient(Model);
+        var call = chat.CompleteChatAsync([new UserChatMessage("hi")]);
+        Assert.True(await server.WaitUntilAsync(s => s.InFlight == 1, TimeSpan.FromSeconds(5)));
+        var watch = Stopwatch.StartNew();
+
+        await server.DisposeAsync();
+
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"dispose took {watch.Elapsed}");
+        await Assert.ThrowsAnyAsync<Exception>(() => call);
+    }
+
+    [Fact]
     public async Task Delay_holds_the_answer()
     {
         _server.Enqueue(ScriptedReply.Text("slow").After(TimeSpan.FromMilliseconds(300)));

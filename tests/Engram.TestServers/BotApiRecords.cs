@@ -8,6 +8,9 @@ public sealed record BotApiServerOptions
     /// <summary>The only token the server accepts; anything else gets 401. The part before ':' is the bot's user id.</summary>
     public string Token { get; init; } = "7000000001:AAEngramTestTokenForTheFakeBotApi0001";
 
+    /// <summary>0 (default) lets the OS pick a free port; a fixed port is for pointing a running bot at the server.</summary>
+    public int Port { get; init; }
+
     public string BotUsername { get; init; } = "engram_test_bot";
 
     public string BotFirstName { get; init; } = "Engram";

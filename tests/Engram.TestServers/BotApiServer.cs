@@ -114,7 +114,7 @@ public sealed partial class BotApiServer : IAsyncDisposable
     public static async Task<BotApiServer> StartAsync(BotApiServerOptions? options = null, CancellationToken cancellationToken = default)
     {
         var server = new BotApiServer(options ?? new BotApiServerOptions());
-        (server._app, server.BaseUrl) = await LoopbackHost.StartAsync(app =>
+        (server._app, server.BaseUrl) = await LoopbackHost.StartAsync(server.Options.Port, app =>
         {
             // Not "/bot{token}/...": route complex segments match literals case-insensitively from the right, so a token
             // containing "bot" (e.g. "...FakeBotApi") would be split in the wrong place.

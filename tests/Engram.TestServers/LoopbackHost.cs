@@ -10,11 +10,11 @@ using Microsoft.Extensions.Logging;
 
 namespace Engram.TestServers;
 
-/// <summary>Starts a Kestrel app on 127.0.0.1 with an OS-assigned port, so many servers can run side by side.</summary>
+/// <summary>Starts a Kestrel app on 127.0.0.1; port 0 lets the OS pick, so many servers can run side by side.</summary>
 internal static class LoopbackHost
 {
     public static async Task<(WebApplication App, string BaseUrl)> StartAsync(
-        Action<WebApplication> map, CancellationToken cancellationToken)
+        int port, Action<WebApplication> map, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -23,7 +23,7 @@ internal static class LoopbackHost
         });
         // Test output should show the test's story, not Kestrel's.
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
         // Held long polls and hangs are released by the server's own shutdown token; this only bounds stragglers.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
 

@@ -7,6 +7,9 @@ public sealed record OpenAiServerOptions
     /// <summary>Ids served by GET /v1/models; the first is the model echoed when a request names none.</summary>
     public IReadOnlyList<string> Models { get; init; } = ["glm-4.7-flash"];
 
+    /// <summary>0 (default) lets the OS pick a free port; a fixed port is for pointing a running process at the server.</summary>
+    public int Port { get; init; }
+
     /// <summary>What a request gets when neither the queue nor the handler scripts it.</summary>
     public ScriptedReply DefaultReply { get; init; } = ScriptedReply.Text("OK");
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -27,9 +26,12 @@ public sealed class OpenAiServer : IAsyncDisposable
 
     private OpenAiServer(OpenAiServerOptions options)
     {
+        Options = options;
         _models = options.Models;
         _defaultReply = options.DefaultReply;
     }
+
+    public OpenAiServerOptions Options { get; }
 
     /// <summary>e.g. <c>http://127.0.0.1:40123</c>.</summary>
     public string BaseUrl { get; private set; } = "";
@@ -40,7 +42,7 @@ public sealed class OpenAiServer : IAsyncDisposable
     public static async Task<OpenAiServer> StartAsync(OpenAiServerOptions? options = null, CancellationToken cancellationToken = default)
     {
         var server = new OpenAiServer(options ?? new OpenAiServerOptions());
-        (server._app, server.BaseUrl) = await LoopbackHost.StartAsync(app =>
+        (server._app, server.BaseUrl) = await LoopbackHost.StartAsync(server.Options.Port, app =>
         {
             app.MapGet("/v1/models", server.ListModels);
             app.MapPost("/v1/chat/completions", server.ChatCompletionsAsync);

@@ -68,6 +68,8 @@ public sealed partial class ConversationService(
         "sell" => TradeAsync(user, m.Args, TradeSide.Sell),
         "format" => FormatAsync(user, m.Args),
         "reset" => ResetAsync(user),
+        // The Telegram ingress replaces a button pressed by someone other than its owner with this.
+        "__foreign_button" => Task.FromResult(ChatReply.Error("That button belongs to someone else's message; it did nothing.")),
         _ => Task.FromResult(Unknown(m.Command!)),
     };
 

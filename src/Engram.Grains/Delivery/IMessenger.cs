@@ -23,7 +23,7 @@ public interface IMessenger
     /// <summary>False when no transport is configured: outboxes then keep their messages.</summary>
     bool IsEnabled { get; }
 
-    Task<DeliveryOutcome> SendAsync(long chatId, ChatReply reply, string? callbackQueryId, CancellationToken cancellationToken);
+    Task<DeliveryOutcome> SendAsync(long userId, long chatId, ChatReply reply, string? callbackQueryId, CancellationToken cancellationToken);
 
     /// <summary>Shows "typing…" in the chat until disposed (renewed every few seconds).</summary>
     IAsyncDisposable BeginTyping(long chatId);
@@ -34,7 +34,7 @@ public sealed class NoTransportMessenger : IMessenger
 {
     public bool IsEnabled => false;
 
-    public Task<DeliveryOutcome> SendAsync(long chatId, ChatReply reply, string? callbackQueryId, CancellationToken cancellationToken) =>
+    public Task<DeliveryOutcome> SendAsync(long userId, long chatId, ChatReply reply, string? callbackQueryId, CancellationToken cancellationToken) =>
         Task.FromResult(DeliveryOutcome.RetryLater);
 
     public IAsyncDisposable BeginTyping(long chatId) => NoTyping.Instance;

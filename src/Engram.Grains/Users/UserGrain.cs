@@ -118,7 +118,7 @@ public sealed partial class UserGrain(
 
         await using var typing = messenger.BeginTyping(update.ChatId);
         return await conversation.HandleAsync(this.GetPrimaryKeyLong(), this, new IncomingMessage(update.Text, update.ChatId, update.UpdateId),
-            notify: reply => messenger.SendAsync(update.ChatId, reply, null, CancellationToken.None));
+            notify: reply => messenger.SendAsync(this.GetPrimaryKeyLong(), update.ChatId, reply, null, CancellationToken.None));
     }
 
     private static void Enqueue(UserState state, long chatId, ChatReply reply, long? updateId, string? callbackQueryId) =>
@@ -135,7 +135,7 @@ public sealed partial class UserGrain(
         foreach (var message in user.State.Outbox.ToList())
         {
             var reply = new ChatReply(message.Text, message.Kind, message.Buttons, message.Photo);
-            var outcome = await messenger.SendAsync(message.ChatId, reply, message.CallbackQueryId, CancellationToken.None);
+            var outcome = await messenger.SendAsync(this.GetPrimaryKeyLong(), message.ChatId, reply, message.CallbackQueryId, CancellationToken.None);
             switch (outcome)
             {
                 case DeliveryOutcome.Delivered:

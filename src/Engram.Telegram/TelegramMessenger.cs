@@ -1,0 +1,251 @@
+using System.Threading.RateLimiting;
+using Engram.Abstractions.Conversation;
+using Engram.Grains.Delivery;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Telegram.Bot;
+using Telegram.Bot.Exceptions;
+using Telegram.Bot.Types;
+using Telegram.Bot.Types.Enums;
+using Telegram.Bot.Types.ReplyMarkups;
+
+namespace Engram.Telegram;
+
+/// <summary>
+/// This silo's sender. It waits for Telegram's limits before sending (about 1 message/s per chat
+/// with small bursts, 20/min per group, and this silo's share of the bot's 30/s), honours 429
+/// retry_after, reports 403 as a block, and falls back to plain text when Telegram rejects the HTML.
+/// </summary>
+public sealed partial class TelegramMessenger : IMessenger, IDisposable
+{
+    private static readonly TimeSpan MaxWaitForLimits = TimeSpan.FromSeconds(60);
+
+    private readonly ITelegramBotClient client;
+    private readonly TelegramOptions options;
+    private readonly IClusterMembershipService membership;
+    private readonly TelegramMetrics metrics;
+    private readonly ILogger<TelegramMessenger> logger;
+    private readonly PartitionedRateLimiter<long> perChat;
+    private readonly PartitionedRateLimiter<long> perGroup;
+    private readonly Lock overallGate = new();
+    private (int Silos, RateLimiter Limiter)? overall;
+
+    public TelegramMessenger(ITelegramBotClient client, IOptions<TelegramOptions> options, IClusterMembershipService membership,
+        TelegramMetrics metrics, ILogger<TelegramMessenger> logger)
+    {
+        this.client = client;
+        this.options = options.Value;
+        this.membership = membership;
+        this.metrics = metrics;
+        this.logger = logger;
+        var o = this.options;
+        perChat = PartitionedRateLimiter.Create<long, long>(chat => RateLimitPartition.GetTokenBucketLimiter(chat, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = o.ChatBurst,
+            TokensPerPeriod = 1,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1 / o.MessagesPerSecondPerChat),
+            QueueLimit = 1000,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            AutoReplenishment = true,
+        }));
+        perGroup = PartitionedRateLimiter.Create<long, long>(chat => chat < 0
+            ? RateLimitPartition.GetSlidingWindowLimiter(chat, _ => new SlidingWindowRateLimiterOptions
+            {
+                PermitLimit = o.MessagesPerMinutePerGroup, Window = TimeSpan.FromMinutes(1), SegmentsPerWindow = 6,
+                QueueLimit = 1000, QueueProcessingOrder = QueueProcessingOrder.OldestFirst, AutoReplenishment = true,
+            })
+            : RateLimitPartition.GetNoLimiter(chat));
+    }
+
+    public bool IsEnabled => true;
+
+    public async Task<DeliveryOutcome> SendAsync(long userId, long chatId, ChatReply reply, string? callbackQueryId, CancellationToken cancellationToken)
+    {
+        if (callbackQueryId is not null)
+            await AnswerCallbackAsync(callbackQueryId, cancellationToken);
+        if (reply.Text.Length == 0 && reply.Photo is null)
+            return DeliveryOutcome.Delivered;
+
+        var keyboard = Keyboard(userId, reply.Buttons);
+        if (reply.Photo is { } photo)
+        {
+            var caption = reply.Text.Length <= TelegramText.MaxCaptionLength ? reply.Text : "";
+            var outcome = await SendWithRetriesAsync(chatId, ct => client.SendPhoto(chatId, InputFile.FromStream(new MemoryStream(photo), "chart.png"),
+                TelegramText.Html(caption), ParseMode.Html, replyMarkup: caption.Length > 0 ? keyboard : null, cancellationToken: ct), null, cancellationToken);
+            if (outcome != DeliveryOutcome.Delivered || caption.Length > 0)
+                return outcome;
+        }
+
+        var plainParts = TelegramText.Split(reply.Text);
+        for (var i = 0; i < plainParts.Count; i++)
+        {
+            var plain = plainParts[i];
+            var markup = i == plainParts.Count - 1 ? keyboard : null;
+            var outcome = await SendWithRetriesAsync(chatId,
+                ct => client.SendMessage(chatId, TelegramText.Html(plain), ParseMode.Html, replyMarkup: markup, cancellationToken: ct),
+                ct => client.SendMessage(chatId, plain, ParseMode.None, replyMarkup: markup, cancellationToken: ct),
+                cancellationToken);
+            if (outcome != DeliveryOutcome.Delivered)
+                return outcome;
+        }
+        return DeliveryOutcome.Delivered;
+    }
+
+    /// <param name="plainFallback">Sent instead when Telegram cannot parse the HTML entities.</param>
+    private async Task<DeliveryOutcome> SendWithRetriesAsync(long chatId, Func<CancellationToken, Task> send, Func<CancellationToken, Task>? plainFallback, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            if (!await WaitForLimitsAsync(chatId, cancellationToken))
+                return DeliveryOutcome.RetryLater;
+            try
+            {
+                await send(cancellationToken);
+                metrics.MessageSent();
+                return DeliveryOutcome.Delivered;
+            }
+            catch (ApiRequestException ex) when (ex.ErrorCode == 429)
+            {
+                metrics.TooManyRequests();
+                var retryAfter = TimeSpan.FromSeconds(Math.Max(1, ex.Parameters?.RetryAfter ?? 1));
+                LogTooManyRequests(chatId, retryAfter.TotalSeconds, attempt + 1);
+                if (attempt >= options.MaxRetriesOn429)
+                    return DeliveryOutcome.RetryLater;
+                await Task.Delay(retryAfter, cancellationToken);
+            }
+            catch (ApiRequestException ex) when (ex.ErrorCode == 403)
+            {
+                metrics.Error(403);
+                LogForbidden(chatId, ex.Message);
+                return DeliveryOutcome.RecipientBlocked;
+            }
+            catch (ApiRequestException ex) when (ex.ErrorCode == 400 && plainFallback is not null && ex.Message.Contains("parse entities", StringComparison.OrdinalIgnoreCase))
+            {
+                LogPlainFallback(chatId, ex.Message);
+                send = plainFallback;
+                plainFallback = null;
+            }
+            catch (ApiRequestException ex) when (ex.ErrorCode is >= 400 and < 500)
+            {
+                metrics.Error(ex.ErrorCode);
+                LogRejected(chatId, ex.ErrorCode, ex.Message);
+                return DeliveryOutcome.Rejected;
+            }
+            catch (Exception ex) when (ex is RequestException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                metrics.Error(ex is ApiRequestException api ? api.ErrorCode : 0);
+                LogTransient(chatId, ex.GetType().Name, ex.Message);
+                return DeliveryOutcome.RetryLater;
+            }
+        }
+    }
+
+    private async Task<bool> WaitForLimitsAsync(long chatId, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(MaxWaitForLimits);
+        try
+        {
+            using var chat = await perChat.AcquireAsync(chatId, 1, timeout.Token);
+            using var group = await perGroup.AcquireAsync(chatId, 1, timeout.Token);
+            using var all = await Overall().AcquireAsync(1, timeout.Token);
+            return chat.IsAcquired && group.IsAcquired && all.IsAcquired;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The bot-wide 30/s is shared by the active silos: each takes an equal share, re-divided when the cluster changes.</summary>
+    private RateLimiter Overall()
+    {
+        var silos = Math.Max(1, membership.CurrentSnapshot.Members.Count(m => m.Value.Status == SiloStatus.Active));
+        lock (overallGate)
+        {
+            if (overall is { } current && current.Silos == silos)
+                return current.Limiter;
+            var share = Math.Max(1, options.MessagesPerSecondOverall / silos);
+            var limiter = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = share, TokensPerPeriod = share, ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                QueueLimit = 10_000, QueueProcessingOrder = QueueProcessingOrder.OldestFirst, AutoReplenishment = true,
+            });
+            overall = (silos, limiter);
+            return limiter;
+        }
+    }
+
+    private async Task AnswerCallbackAsync(string callbackQueryId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.AnswerCallbackQuery(callbackQueryId, cancellationToken: cancellationToken);
+        }
+        catch (Exception ex) when (ex is RequestException or HttpRequestException)
+        {
+            // An expired query (over 15 minutes old) cannot be answered; the reply still goes out.
+            LogCallbackFailed(ex.Message);
+        }
+    }
+
+    private static InlineKeyboardMarkup? Keyboard(long userId, IReadOnlyList<ReplyButton>? buttons) =>
+        buttons is not { Count: > 0 } ? null
+            : new InlineKeyboardMarkup(buttons.Chunk(3).Select(row => row.Select(b => InlineKeyboardButton.WithCallbackData(b.Label, CallbackData.Create(userId, b.Command)))));
+
+    public IAsyncDisposable BeginTyping(long chatId) => new Typing(client, chatId);
+
+    public void Dispose()
+    {
+        perChat.Dispose();
+        perGroup.Dispose();
+        overall?.Limiter.Dispose();
+    }
+
+    /// <summary>"typing…" lasts 5 s in Telegram; renewing every 4 s keeps it on until the answer is sent.</summary>
+    private sealed class Typing : IAsyncDisposable
+    {
+        private readonly CancellationTokenSource stop = new();
+        private readonly Task loop;
+
+        public Typing(ITelegramBotClient client, long chatId) =>
+            loop = Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    try
+                    {
+                        await client.SendChatAction(chatId, ChatAction.Typing, cancellationToken: stop.Token);
+                        await Task.Delay(TimeSpan.FromSeconds(4), stop.Token);
+                    }
+                    catch (OperationCanceledException) { return; }
+                    catch (Exception ex) when (ex is RequestException or HttpRequestException) { return; } // cosmetic: never worth a retry
+                }
+            });
+
+        public async ValueTask DisposeAsync()
+        {
+            await stop.CancelAsync();
+            await loop;
+            stop.Dispose();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram 429 for chat {ChatId}: waiting {RetryAfter} s (attempt {Attempt})")]
+    private partial void LogTooManyRequests(long chatId, double retryAfter, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Telegram 403 for chat {ChatId}: {Reason}")]
+    private partial void LogForbidden(long chatId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram could not parse the HTML for chat {ChatId} ({Reason}); resending as plain text")]
+    private partial void LogPlainFallback(long chatId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram rejected a message for chat {ChatId} with {Status}: {Reason}; dropped")]
+    private partial void LogRejected(long chatId, int status, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sending to chat {ChatId} failed ({Error}: {Reason}); kept for a later retry")]
+    private partial void LogTransient(long chatId, string error, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "answerCallbackQuery failed: {Reason}")]
+    private partial void LogCallbackFailed(string reason);
+}

@@ -1,0 +1,138 @@
+using Engram.Abstractions.Inbox;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using Telegram.Bot.Types;
+using Telegram.Bot.Types.Enums;
+
+namespace Engram.Telegram;
+
+/// <summary>
+/// Turns Telegram updates into inbox entries for the sender's grain. Both ingress modes use it:
+/// it returns only once every update it was given is durably accepted (or deliberately ignored),
+/// which is what lets the poller advance its offset and the webhook answer 200.
+/// </summary>
+public sealed partial class UpdateRouter(
+    IGrainFactory grains,
+    BotIdentity bot,
+    IOptions<TelegramOptions> options,
+    IConnectionMultiplexer redis,
+    TelegramMetrics metrics,
+    ILogger<UpdateRouter> logger)
+{
+    private readonly IReadOnlySet<long> allowed = options.Value.AllowedUserIds;
+
+    /// <summary>Accepts a batch: different users in parallel, each user's updates in order.</summary>
+    public async Task AcceptAsync(IReadOnlyList<Update> updates)
+    {
+        var routed = new List<InboundUpdate>();
+        foreach (var update in updates)
+        {
+            if (await ToInboundAsync(update) is { } inbound)
+                routed.Add(inbound);
+        }
+        await Task.WhenAll(routed.GroupBy(u => u.UserId).Select(async perUser =>
+        {
+            var inbox = grains.GetGrain<IUserInboxGrain>(perUser.Key);
+            foreach (var update in perUser)
+                await inbox.AcceptAsync(update);
+        }));
+        metrics.UpdatesAccepted(routed.Count);
+    }
+
+    /// <summary>The inbox entry for an update, or null when Engram deliberately ignores it.</summary>
+    internal async Task<InboundUpdate?> ToInboundAsync(Update update)
+    {
+        var now = DateTimeOffset.UtcNow;
+        switch (update)
+        {
+            case { Message: { From: { IsBot: false } from } message }:
+            {
+                if (!await IsAllowedAsync(from.Id, message.Chat.Id))
+                    return null;
+                var isGroup = message.Chat.Type is ChatType.Group or ChatType.Supergroup;
+                var text = message.Text;
+                if (text is null)
+                {
+                    // Stickers, photos, voice, joins and leaves: a polite word in private, silence in groups.
+                    var service = message.NewChatMembers is not null || message.LeftChatMember is not null;
+                    return isGroup || service ? null : new InboundUpdate(update.Id, from.Id, message.Chat.Id, InboundKind.Unsupported, "", false, null, now);
+                }
+                if (isGroup && !IsAddressedToBot(text))
+                    return null;
+                return new InboundUpdate(update.Id, from.Id, message.Chat.Id, InboundKind.Text, StripBotName(text), isGroup, null, now);
+            }
+            case { CallbackQuery: { From: var from, Data: { } data } query }:
+            {
+                if (!await IsAllowedAsync(from.Id, query.Message?.Chat.Id ?? from.Id))
+                    return null;
+                var chatId = query.Message?.Chat.Id ?? from.Id;
+                var isGroup = query.Message?.Chat.Type is ChatType.Group or ChatType.Supergroup;
+                // Buttons carry their owner: pressing someone else's "delete alert" in a group must not touch your own #3.
+                var (owner, command) = CallbackData.Parse(data);
+                if (owner is null || owner != from.Id)
+                {
+                    LogForeignButton(from.Id, owner);
+                    return new InboundUpdate(update.Id, from.Id, chatId, InboundKind.Button, "/__foreign_button", isGroup, query.Id, now);
+                }
+                return new InboundUpdate(update.Id, from.Id, chatId, InboundKind.Button, command, isGroup, query.Id, now);
+            }
+            default:
+                // Edited messages, channel posts, membership changes, polls…: acknowledged, not answered.
+                metrics.UpdateIgnored(update.Type.ToString());
+                return null;
+        }
+    }
+
+    /// <summary>In a group the bot answers commands meant for it: /cmd or /cmd@ThisBot, or a message that mentions it.</summary>
+    private bool IsAddressedToBot(string text)
+    {
+        var trimmed = text.TrimStart();
+        if (trimmed.StartsWith('/'))
+        {
+            var first = trimmed.Split(' ', 2)[0];
+            var at = first.IndexOf('@');
+            return at < 0 || string.Equals(first[(at + 1)..], bot.Username, StringComparison.OrdinalIgnoreCase);
+        }
+        return bot.Username.Length > 0 && trimmed.Contains("@" + bot.Username, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private string StripBotName(string text) =>
+        bot.Username.Length == 0 ? text : text.Replace("@" + bot.Username, "", StringComparison.OrdinalIgnoreCase).Trim();
+
+    /// <summary>With an allow-list, others get one polite refusal (once, cluster-wide) and nothing else runs for them.</summary>
+    private async Task<bool> IsAllowedAsync(long userId, long chatId)
+    {
+        if (allowed.Count == 0 || allowed.Contains(userId))
+            return true;
+        metrics.UpdateIgnored("not-allowed");
+        if (await redis.GetDatabase().StringSetAsync($"engram:telegram:refused:{userId}", DateTimeOffset.UtcNow.ToUnixTimeSeconds(), when: When.NotExists))
+        {
+            LogRefused(userId);
+            await bot.Refuse(chatId);
+        }
+        return false;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} is not on the allow-list; refused once")]
+    private partial void LogRefused(long userId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId} pressed a button that belongs to user {OwnerId}")]
+    private partial void LogForeignButton(long userId, long? ownerId);
+}
+
+/// <summary>Inline button data: <c>owner|command</c>, within Telegram's 64 bytes.</summary>
+public static class CallbackData
+{
+    public static string Create(long ownerId, string command)
+    {
+        var data = $"{ownerId}|{command}";
+        return System.Text.Encoding.UTF8.GetByteCount(data) <= 64 ? data : throw new ArgumentException($"Button command too long: {command}");
+    }
+
+    public static (long? Owner, string Command) Parse(string data)
+    {
+        var bar = data.IndexOf('|');
+        return bar > 0 && long.TryParse(data.AsSpan(0, bar), out var owner) ? (owner, data[(bar + 1)..]) : (null, data);
+    }
+}
