@@ -39,6 +39,7 @@ public static class TelegramRegistration
             var clientOptions = new TelegramBotClientOptions(o.BotToken!, string.IsNullOrWhiteSpace(o.ApiBaseUrl) ? null : o.ApiBaseUrl.TrimEnd('/'))
             {
                 RetryCount = 0,
+                RetryThreshold = 0,
             };
             return new TelegramBotClient(clientOptions, sp.GetRequiredService<IHttpClientFactory>().CreateClient("telegram"));
         });
