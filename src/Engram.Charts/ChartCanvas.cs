@@ -66,12 +66,22 @@ internal sealed class ChartCanvas : IDisposable
     /// <summary>Draws <paramref name="plot"/> into a rectangle of the figure (pixels), with fixed padding around its data area.</summary>
     public void Draw(Plot plot, float left, float top, float width, float height, PixelPadding padding)
     {
+        // Whole pixels: a fractional edge leaves an anti-aliased seam across the figure.
+        (left, top, width, height) = (MathF.Round(left), MathF.Round(top), MathF.Round(width), MathF.Round(height));
         plot.Layout.Fixed(padding);
         // ScottPlot clears the canvas before drawing; the clip keeps that (and any overdraw) inside this rectangle.
         Canvas.Save();
         Canvas.ClipRect(new SKRect(left, top, left + width, top + height));
         plot.Render(Canvas, new PixelRect(left, left + width, top + height, top));
         Canvas.Restore();
+    }
+
+    /// <summary>Width in figure pixels of <paramref name="text"/> at <paramref name="size"/> (1280 px frame).</summary>
+    public float Measure(string text, float size, bool bold = false)
+    {
+        using var typeface = SKTypeface.FromFamilyName(FontFamily, bold ? SKFontStyle.Bold : SKFontStyle.Normal);
+        using var font = new SKFont(typeface, Px(size));
+        return font.MeasureText(text);
     }
 
     /// <summary>Draws text with its baseline at (x, y) and returns its width.</summary>

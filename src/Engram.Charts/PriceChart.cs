@@ -267,6 +267,8 @@ internal static class PriceChart
         line.LabelFontColor = fore;
         line.LabelPadding = canvas.Px(4);
         line.LabelOppositeAxis = true; // the price axis is on the right
+        line.LabelRotation = 0;
+        line.ManualLabelAlignment = Alignment.MiddleLeft;
         line.ExcludeFromLegend = true;
     }
 
@@ -389,6 +391,7 @@ internal static class PriceChart
         axis.TickGenerator = new NumericManual(positions, showLabels ? labels : labels.Select(_ => "").ToArray());
         axis.TickLabelStyle.IsVisible = showLabels;
         axis.IsVisible = showLabels;
+        axis.FrameLineStyle.Width = showLabels ? axis.FrameLineStyle.Width : 0;
         plot.Grid.XAxis = axis;
     }
 }
