@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace Engram.Charts;
 
 /// <summary>
@@ -10,11 +8,6 @@ public sealed class ChartRenderer : IChartRenderer
 {
     private readonly ChartOptions _options;
     private readonly Lazy<string?> _fontFamily;
-
-    public ChartRenderer(IOptions<ChartOptions> options)
-        : this(options.Value)
-    {
-    }
 
     public ChartRenderer(ChartOptions? options = null)
     {

@@ -78,13 +78,15 @@ internal static class PortfolioChart
         using (var plot = canvas.NewPlot())
         {
             var pie = plot.Add.Pie(slices.Select(s => new PieSlice(s.Value, s.Color)).ToList());
-            pie.DonutFraction = 0.58;
+            pie.DonutFraction = 0.6;
             pie.LineColor = ChartTheme.Background;
             pie.LineWidth = canvas.Px(2);
+            pie.ManageAxisLimits = false;
             plot.Axes.Frameless();
             plot.HideGrid();
             plot.DataBackground.Color = ChartTheme.Background;
-            plot.Axes.SquareUnits();
+            plot.Axes.SetLimits(-1.04, 1.04, -1.04, 1.04); // the box is square, so the donut fills it
+
             CentreText(plot, canvas, ChartFormat.Compact(totalValue), 30, ChartTheme.Text, bold: true, Alignment.LowerCenter, canvas.Px(2));
             CentreText(plot, canvas, quote, 18, ChartTheme.MutedText, bold: false, Alignment.UpperCenter, canvas.Px(6));
             canvas.Draw(plot, donutLeft, donutTop, donutSize, donutSize, PixelPadding.Zero);

@@ -14,7 +14,7 @@ internal static class TimeTicks
     [
         TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(30),
         TimeSpan.FromHours(1), TimeSpan.FromHours(2), TimeSpan.FromHours(3), TimeSpan.FromHours(6), TimeSpan.FromHours(12),
-        TimeSpan.FromDays(1), TimeSpan.FromDays(2), TimeSpan.FromDays(7), TimeSpan.FromDays(14),
+        TimeSpan.FromDays(1), TimeSpan.FromDays(2), TimeSpan.FromDays(3), TimeSpan.FromDays(7),
     ];
 
     private static readonly int[] MonthSteps = [1, 2, 3, 6, 12];
@@ -53,7 +53,7 @@ internal static class TimeTicks
     {
         var stepMs = (long)step.TotalMilliseconds;
         // Weeks start on Monday; the Unix epoch was a Thursday.
-        var offsetMs = step == TimeSpan.FromDays(7) || step == TimeSpan.FromDays(14) ? (long)TimeSpan.FromDays(4).TotalMilliseconds : 0;
+        var offsetMs = step == TimeSpan.FromDays(7) ? (long)TimeSpan.FromDays(4).TotalMilliseconds : 0;
         var positions = new List<double>();
         var labels = new List<string>();
         for (var i = 0; i < openTimesMs.Length; i++)

@@ -39,7 +39,7 @@ public static class UserGrainCluster
             silo.UseInMemoryReminderService();
             configureServices?.Invoke(silo.Services);
             silo.Services.AddSingleton(TimeProvider.System);
-            silo.Services.Configure<UserGrainOptions>(o => o.MaxActiveAlerts = 5);
+            silo.Services.AddOptions<UserGrainOptions>().Configure(o => o.MaxActiveAlerts = 5).Bind(configuration.GetSection(UserGrainOptions.SectionName));
             silo.Services.AddOptions<Engram.Agent.LmStudioOptions>().Bind(configuration.GetSection("lmstudio"));
             silo.Services.AddOptions<Engram.Agent.LlmOptions>().Bind(configuration.GetSection("llm"));
             silo.Services.AddEngramConversation(configuration);

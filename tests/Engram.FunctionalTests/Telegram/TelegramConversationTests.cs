@@ -1,0 +1,169 @@
+using System.Text.Json.Nodes;
+using Engram.Abstractions.Users;
+using Engram.TestServers;
+
+namespace Engram.FunctionalTests.Telegram;
+
+/// <summary>The conversation over Telegram long polling, against a Bot API stand-in with real long polling.</summary>
+public sealed class TelegramConversationTests(TelegramFixture fixture) : IClassFixture<TelegramFixture>
+{
+    private static long nextUser = 700_000;
+    private readonly long user = Interlocked.Increment(ref nextUser);
+    private BotApiServer Telegram => fixture.Telegram;
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    private async Task<SentMessage> Exchange(string text, long? chat = null)
+    {
+        var already = Telegram.SentMessages.Count(m => m.ChatId == (chat ?? user));
+        Telegram.EnqueueMessage(user, text, chat, chat < 0 ? "supergroup" : "private");
+        try
+        {
+            var sent = await Telegram.WaitForMessagesAsync(chat ?? user, already + 1, Patience);
+            return sent[already];
+        }
+        catch (TimeoutException ex)
+        {
+            // Show what the bot did call, to tell "never answered" from "answered and refused".
+            throw new TimeoutException(ex.Message + " Requests: " + string.Join("; ", Telegram.Requests.Where(r => r.Method != "getUpdates").TakeLast(15).Select(r => $"{r.Method} {r.StatusCode} {r.ParametersJson}")), ex);
+        }
+    }
+
+    [Fact]
+    public async Task A_conversation_runs_end_to_end_with_html_and_the_command_menu()
+    {
+        var welcome = await Exchange("/start");
+        Assert.Contains("Welcome to Engram", welcome.PlainText);
+        Assert.Equal("HTML", welcome.ParseMode, ignoreCase: true);
+
+        fixture.Llm.Enqueue(ScriptedReply.ToolCall("analyze_market", new { pair = "BTC" }), ScriptedReply.Text("BTC is below its EMA200 at 19,093.63."));
+        var answer = await Exchange("should I buy bitcoin now?");
+        Assert.Equal("BTC is below its EMA200 at 19,093.63.", answer.PlainText);
+        Assert.Contains(Telegram.ChatActions, a => a.ChatId == user && a.Action == "typing");
+
+        await Telegram.WaitUntilAsync(t => t.Commands.Count > 0, Patience);
+        Assert.Contains(Telegram.Commands, c => c.Command == "analyze" && c.Description.Length > 0);
+        Assert.Equal(Engram.Grains.Conversation.CommandCatalog.All.Count, Telegram.Commands.Count);
+    }
+
+    [Fact]
+    public async Task Alert_buttons_delete_the_alert_and_the_callback_is_answered()
+    {
+        var set = await Exchange("/alert ETH above 1000000");
+        Assert.Contains("Alert #1 set", set.PlainText);
+        var keyboard = JsonNode.Parse(set.ReplyMarkupJson!)!["inline_keyboard"]!.AsArray();
+        var delete = keyboard[0]![0]!["callback_data"]!.GetValue<string>();
+        Assert.Equal($"{user}|/delalert 1", delete);
+
+        var already = Telegram.SentMessages.Count(m => m.ChatId == user);
+        var update = Telegram.EnqueueCallbackQuery(user, delete, set.MessageId);
+        var replies = await Telegram.WaitForMessagesAsync(user, already + 1, Patience);
+        Assert.Contains("Deleted alert #1", replies[^1].PlainText);
+        Assert.Contains(Telegram.AnsweredCallbacks, c => c.CallbackQueryId == BotApiServer.CallbackQueryIdFor(update));
+        Assert.Empty(await fixture.Cluster.Client.GetGrain<IUserGrain>(user).GetAlertsAsync());
+    }
+
+    [Fact]
+    public async Task A_button_pressed_by_someone_else_touches_nothing()
+    {
+        await Exchange("/alert SOL above 1000000");
+        var stranger = user + 1_000;
+        Telegram.EnqueueCallbackQuery(stranger, $"{user}|/delalert 1", 1);
+        var reply = await Telegram.WaitForMessagesAsync(stranger, 1, Patience);
+        Assert.Contains("belongs to someone else", reply[0].PlainText);
+        Assert.Single(await fixture.Cluster.Client.GetGrain<IUserGrain>(user).GetAlertsAsync());
+    }
+
+    [Fact]
+    public async Task Hostile_text_is_escaped_so_telegram_accepts_it_and_shows_it_verbatim()
+    {
+        var reply = await Exchange("/analyze <b>&lt;script>alert(1)</script>");
+        Assert.Contains("<b>&lt;script>alert(1)</script>", reply.PlainText);
+    }
+
+    [Fact]
+    public async Task Long_answers_are_split_at_line_boundaries_under_4096_characters()
+    {
+        var paragraphs = string.Join("\n\n", Enumerable.Range(1, 120).Select(i => $"Paragraph {i}: " + new string('x', 80)));
+        fixture.Llm.Enqueue(ScriptedReply.Text(paragraphs));
+        var already = Telegram.SentMessages.Count(m => m.ChatId == user);
+        Telegram.EnqueueMessage(user, "tell me everything");
+        var sent = (await Telegram.WaitForMessagesAsync(user, already + 3, Patience)).Skip(already).ToList();
+        Assert.All(sent, m => Assert.InRange(m.PlainText.Length, 1, 4096));
+        Assert.StartsWith("Paragraph 1:", sent[0].PlainText);
+        Assert.EndsWith("Paragraph 120: " + new string('x', 80), sent[^1].PlainText);
+        Assert.Equal(paragraphs.Replace("\n\n", ""), string.Concat(sent.Select(m => m.PlainText.Replace("\n\n", ""))));
+    }
+
+    [Fact]
+    public async Task A_storm_of_429s_delays_messages_but_loses_none()
+    {
+        Telegram.FailNext("sendMessage", 429, retryAfter: 1, count: 4);
+        var texts = new[] { "/help", "/alerts", "/portfolio" };
+        foreach (var text in texts)
+            Telegram.EnqueueMessage(user, text);
+        var sent = await Telegram.WaitForMessagesAsync(user, 3, TimeSpan.FromSeconds(40));
+        Assert.Contains("Commands:", sent[0].PlainText);
+        Assert.Contains("no active alerts", sent[1].PlainText);
+        Assert.Contains("portfolio is empty", sent[2].PlainText);
+    }
+
+    [Fact]
+    public async Task A_user_who_blocked_the_bot_is_marked_inactive_and_nothing_more_is_sent()
+    {
+        await Exchange("/start");
+        Telegram.BlockUser(user);
+        Telegram.EnqueueMessage(user, "/help");
+        var grain = fixture.Cluster.Client.GetGrain<IUserGrain>(user);
+        Assert.True(await Telegram.WaitUntilAsync(t => t.Requests.Any(r => r.Method == "sendMessage" && r.StatusCode == 403), Patience));
+        await Task.Delay(500);
+        Assert.Single(Telegram.SentMessages, m => m.ChatId == user);
+    }
+
+    [Fact]
+    public async Task Stickers_and_photos_get_a_polite_answer_and_edits_are_ignored()
+    {
+        Telegram.EnqueueUpdate(new JsonObject
+        {
+            ["message"] = new JsonObject
+            {
+                ["message_id"] = 1, ["date"] = 1_700_000_000,
+                ["from"] = new JsonObject { ["id"] = user, ["is_bot"] = false, ["first_name"] = "T" },
+                ["chat"] = new JsonObject { ["id"] = user, ["type"] = "private" },
+                ["sticker"] = new JsonObject { ["file_id"] = "x", ["file_unique_id"] = "y", ["type"] = "regular", ["width"] = 1, ["height"] = 1, ["is_animated"] = false, ["is_video"] = false },
+            },
+        });
+        var reply = await Telegram.WaitForMessagesAsync(user, 1, Patience);
+        Assert.Contains("text messages and commands only", reply[0].PlainText);
+    }
+
+    [Fact]
+    public async Task In_a_group_the_bot_answers_commands_addressed_to_it_and_replies_to_the_group()
+    {
+        var group = -100_000_000L - user;
+        Telegram.EnqueueMessage(user, "just chatting with friends", group, "supergroup");
+        Telegram.EnqueueMessage(user, "/alerts@SomeOtherBot", group, "supergroup");
+        var reply = await Exchange($"/help@{Telegram.Options.BotUsername}", group);
+        Assert.Contains("Commands:", reply.PlainText);
+        await Task.Delay(500);
+        Assert.Single(Telegram.SentMessages, m => m.ChatId == group);
+    }
+
+    [Fact]
+    public async Task Random_bytes_and_malformed_commands_get_clear_answers_and_nothing_crashes()
+    {
+        var random = new Random(42);
+        var inputs = Enumerable.Range(0, 1000).Select(i => i % 2 == 0
+            ? new string(Enumerable.Range(0, random.Next(1, 60)).Select(_ => (char)random.Next(1, 0xD7FF)).ToArray())
+            : "/" + new string(Enumerable.Range(0, random.Next(1, 20)).Select(_ => (char)random.Next(33, 127)).ToArray())).ToList();
+        fixture.Llm.Handler = _ => ScriptedReply.Text("I did not understand that; try /help.");
+        var senders = Enumerable.Range(0, 50).Select(i => user * 1000 + i).ToList();
+        for (var i = 0; i < inputs.Count; i++)
+            Telegram.EnqueueMessage(senders[i % senders.Count], inputs[i]);
+        foreach (var sender in senders)
+        {
+            var sent = await Telegram.WaitForMessagesAsync(sender, inputs.Count / senders.Count, TimeSpan.FromSeconds(120));
+            Assert.All(sent, m => Assert.False(string.IsNullOrWhiteSpace(m.PlainText)));
+        }
+        fixture.Llm.Handler = null;
+    }
+}
