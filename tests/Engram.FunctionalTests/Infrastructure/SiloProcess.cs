@@ -33,14 +33,14 @@ public sealed class SiloProcess : IAsyncDisposable
 
     /// <summary>Starts a silo and waits until <c>/health/ready</c> answers 200.</summary>
     public static async Task<SiloProcess> StartAsync(string clusterId, string workDirectory, IDictionary<string, string>? environment = null,
-        int? siloPort = null, int? gatewayPort = null)
+        int? siloPort = null, int? gatewayPort = null, int? httpPort = null)
     {
         if (!File.Exists(RepositoryPaths.SiloAssembly))
             throw new FileNotFoundException("Build the solution first; the silo was not found", RepositoryPaths.SiloAssembly);
 
         var silo = siloPort ?? TestPorts.Free();
         var gateway = gatewayPort ?? TestPorts.Free();
-        var http = TestPorts.Free();
+        var http = httpPort ?? TestPorts.Free();
         Directory.CreateDirectory(workDirectory);
         var start = new ProcessStartInfo("dotnet", $"\"{RepositoryPaths.SiloAssembly}\"")
         {

@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Net;
+using Engram.FunctionalTests.Infrastructure;
+using Engram.TestServers;
+using StackExchange.Redis;
+using Xunit.Abstractions;
+
+namespace Engram.FunctionalTests.Telegram;
+
+/// <summary>Telegram ingress across real silo processes: the poller lease and its failover, and the webhook.</summary>
+[Collection(RedisCollection.Name)]
+public sealed class TelegramClusterTests(RedisServer redis, ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly string clusterId = "tg-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly string workDirectory = Directory.CreateTempSubdirectory("engram-tg-").FullName;
+    private readonly List<SiloProcess> silos = [];
+    private BotApiServer telegram = null!;
+
+    public async Task InitializeAsync() => telegram = await BotApiServer.StartAsync(new BotApiServerOptions { AutoDeliverWebhook = true });
+
+    public async Task DisposeAsync()
+    {
+        foreach (var silo in silos)
+            await silo.DisposeAsync();
+        await telegram.DisposeAsync();
+        try { Directory.Delete(workDirectory, recursive: true); } catch (IOException) { }
+    }
+
+    private async Task<SiloProcess> StartSiloAsync(string name, Dictionary<string, string>? extra = null, int? httpPort = null)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["ENGRAM_REDIS"] = redis.ConnectionString,
+            ["TELEGRAM_BOT_TOKEN"] = telegram.Token,
+            ["TELEGRAM_API_BASE_URL"] = telegram.BaseUrl,
+            ["telegram__PollTimeoutSeconds"] = "2",
+            ["telegram__PollerLeaseTtl"] = "00:00:03",
+            ["telegram__MessagesPerSecondPerChat"] = "50",
+            ["telegram__ChatBurst"] = "50",
+            ["MarketData__Provider"] = "Csv",
+            ["MarketData__CsvDirectory"] = RepositoryPaths.SharedData,
+            ["Cluster__ProbeTimeout"] = "00:00:01",
+        };
+        foreach (var (key, value) in extra ?? [])
+            environment[key] = value;
+        var silo = await SiloProcess.StartAsync(clusterId, Path.Combine(workDirectory, name), environment, httpPort: httpPort);
+        silos.Add(silo);
+        return silo;
+    }
+
+    private async Task<SiloProcess> CurrentPollerAsync()
+    {
+        using var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            var holder = (string?)await connection.GetDatabase().StringGetAsync($"engram:{clusterId}:telegram:poller");
+            var poller = silos.FirstOrDefault(s => !s.HasExited && holder?.Contains($":{s.Pid}:", StringComparison.Ordinal) == true);
+            if (poller is not null)
+                return poller;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException("no silo took the poller lease");
+    }
+
+    [Fact]
+    public async Task Only_one_silo_polls_and_when_it_is_killed_another_takes_over_losing_and_repeating_nothing()
+    {
+        await StartSiloAsync("a");
+        await StartSiloAsync("b");
+        var poller = await CurrentPollerAsync();
+
+        // 20 users each record 10 purchases of 1 BTC: every one must be answered and applied exactly once.
+        var users = Enumerable.Range(1, 20).Select(i => 3_000_000L + i).ToList();
+        var sending = Task.Run(async () =>
+        {
+            for (var round = 0; round < 10; round++)
+            {
+                foreach (var user in users)
+                    telegram.EnqueueMessage(user, $"/buy BTC 1 {100 + round}");
+                await Task.Delay(300);
+            }
+        });
+        await Task.Delay(1200);
+        var clock = Stopwatch.StartNew();
+        poller.Kill();
+        var survivor = await CurrentPollerAsync();
+        output.WriteLine($"poller killed; {survivor.Pid} took over after {clock.Elapsed.TotalSeconds:F1} s");
+        await sending;
+
+        foreach (var user in users)
+        {
+            var replies = await telegram.WaitForMessagesAsync(user, 10, TimeSpan.FromSeconds(90));
+            await Task.Delay(100);
+            var all = telegram.SentMessages.Where(m => m.ChatId == user).ToList();
+            Assert.Equal(10, all.Count);
+            Assert.Contains("You now hold 10 at an average", all[^1].PlainText);
+        }
+        Assert.Empty(telegram.PendingUpdateIds);
+    }
+
+    [Fact]
+    public async Task Webhook_mode_answers_on_any_silo_and_refuses_a_wrong_secret()
+    {
+        var httpPort = TestPorts.Free();
+        var secret = "s3cret_" + Guid.NewGuid().ToString("N");
+        await StartSiloAsync("w", new Dictionary<string, string>
+        {
+            ["telegram__Mode"] = "Webhook",
+            ["telegram__webhook_url"] = $"http://127.0.0.1:{httpPort}/telegram/webhook",
+            ["telegram__webhook_secret"] = secret,
+        }, httpPort);
+        await telegram.WaitUntilAsync(t => t.Webhook is not null, TimeSpan.FromSeconds(20));
+        Assert.Equal(secret, telegram.Webhook!.SecretToken);
+
+        telegram.EnqueueMessage(4_000_001, "/start");
+        var reply = await telegram.WaitForMessagesAsync(4_000_001, 1, TimeSpan.FromSeconds(20));
+        Assert.Contains("Welcome to Engram", reply[0].PlainText);
+
+        using var http = new HttpClient();
+        var forged = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{httpPort}/telegram/webhook")
+        {
+            Content = new StringContent("""{"update_id":999999,"message":{"message_id":1,"date":1700000000,"chat":{"id":4000002,"type":"private"},"from":{"id":4000002,"is_bot":false,"first_name":"M"},"text":"/start"}}""", System.Text.Encoding.UTF8, "application/json"),
+        };
+        forged.Headers.Add("X-Telegram-Bot-Api-Secret-Token", "wrong");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.SendAsync(forged)).StatusCode);
+        await Task.Delay(1000);
+        Assert.DoesNotContain(telegram.SentMessages, m => m.ChatId == 4_000_002);
+    }
+}
