@@ -32,6 +32,14 @@ public interface IUserGrain : IGrainWithIntegerKey
     Task<IReadOnlyList<AlertView>> GetAlertsAsync(bool includeTriggered = false);
     Task<OperationResult<AlertView>> RemoveAlertAsync(int alertId);
 
+    /// <summary>
+    /// A price watch saw one of this user's alerts cross. Marks it and puts the notification in the
+    /// outbox in one write. Idempotent for the same crossing. Interleaves with a long-running turn
+    /// (an LLM answer) so alerts are never delayed by a conversation.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<AlertFiredResult> OnAlertFiredAsync(AlertFired fired);
+
     // Portfolio
     Task<OperationResult<TradeReceipt>> BuyAsync(string symbol, decimal amount, decimal price);
     Task<OperationResult<TradeReceipt>> SellAsync(string symbol, decimal amount, decimal price);

@@ -75,6 +75,16 @@ public sealed class PriceAlert
     [Id(5)] public decimal? CreationPrice { get; set; }
     [Id(6)] public bool Triggered { get; set; }
     [Id(7)] public DateTimeOffset? TriggeredAt { get; set; }
+    /// <summary>The price that crossed the threshold (the last one, for a repeating alert).</summary>
+    [Id(8)] public decimal? TriggerPrice { get; set; }
+    /// <summary>Fires again after <see cref="Cooldown"/> once the price has moved back across.</summary>
+    [Id(9)] public bool Repeat { get; set; }
+    [Id(10)] public TimeSpan? Cooldown { get; set; }
+    /// <summary>After this the alert is gone without firing.</summary>
+    [Id(11)] public DateTimeOffset? ExpiresAt { get; set; }
+    /// <summary>Set as a percentage move (e.g. +5%) from <see cref="CreationPrice"/>.</summary>
+    [Id(12)] public decimal? RelativePercent { get; set; }
+    [Id(13)] public int TimesTriggered { get; set; }
 }
 
 public enum AlertCondition

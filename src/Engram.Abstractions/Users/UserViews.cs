@@ -36,7 +36,37 @@ public sealed record AlertRequest(
     [property: Id(0)] string Symbol,
     [property: Id(1)] AlertCondition Condition,
     [property: Id(2)] decimal Threshold,
-    [property: Id(3)] decimal? CurrentPrice);
+    [property: Id(3)] decimal? CurrentPrice,
+    [property: Id(4)] bool Repeat = false,
+    [property: Id(5)] TimeSpan? Cooldown = null,
+    [property: Id(6)] DateTimeOffset? ExpiresAt = null,
+    [property: Id(7)] decimal? RelativePercent = null);
+
+/// <summary>A crossing seen by a symbol's price watch, sent to the alert's owner.</summary>
+[GenerateSerializer, Immutable]
+public sealed record AlertFired(
+    [property: Id(0)] int AlertId,
+    [property: Id(1)] string Symbol,
+    [property: Id(2)] AlertCondition Condition,
+    [property: Id(3)] decimal Threshold,
+    [property: Id(4)] decimal Price,
+    [property: Id(5)] DateTimeOffset At);
+
+/// <summary>What the owner did with a crossing.</summary>
+public enum AlertFiredOutcome
+{
+    /// <summary>Notified; a one-shot alert is done.</summary>
+    Notified = 0,
+    /// <summary>Notified; re-arm after the cooldown once the price is back across.</summary>
+    NotifiedRearm = 1,
+    /// <summary>The alert no longer exists (deleted, expired): drop it from the index.</summary>
+    Gone = 2,
+}
+
+[GenerateSerializer, Immutable]
+public sealed record AlertFiredResult(
+    [property: Id(0)] AlertFiredOutcome Outcome,
+    [property: Id(1)] DateTimeOffset? RearmNotBefore = null);
 
 /// <summary>An immutable copy of an alert for callers outside the grain.</summary>
 [GenerateSerializer, Immutable]
@@ -48,4 +78,9 @@ public sealed record AlertView(
     [property: Id(4)] DateTimeOffset CreatedAt,
     [property: Id(5)] decimal? CreationPrice,
     [property: Id(6)] bool Triggered,
-    [property: Id(7)] DateTimeOffset? TriggeredAt);
+    [property: Id(7)] DateTimeOffset? TriggeredAt,
+    [property: Id(8)] bool Repeat = false,
+    [property: Id(9)] TimeSpan? Cooldown = null,
+    [property: Id(10)] DateTimeOffset? ExpiresAt = null,
+    [property: Id(11)] decimal? RelativePercent = null,
+    [property: Id(12)] int TimesTriggered = 0);

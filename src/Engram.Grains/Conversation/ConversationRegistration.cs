@@ -1,6 +1,7 @@
 using Engram.Agent;
 using Engram.Grains.Market;
 using Microsoft.Extensions.Configuration;
+using Engram.Grains.Alerts;
 using Engram.Grains.Delivery;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -21,6 +22,8 @@ public static class ConversationRegistration
         services.AddSingleton<LlmAgent>();
         services.AddSingleton<LlmHealthProbe>();
         services.AddSingleton<ConversationService>();
+        services.AddOptions<AlertOptions>().Bind(configuration.GetSection(AlertOptions.SectionName));
+        services.TryAddSingleton<IAlertPriceSource, MarketAlertPriceSource>();
         // Replaced by the Telegram messenger when a bot token is configured.
         services.TryAddSingleton<IMessenger, NoTransportMessenger>();
         return services;

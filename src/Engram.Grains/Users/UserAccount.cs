@@ -35,12 +35,14 @@ public sealed class UserAccount(UserState state, UserGrainOptions options, TimeP
                 $"{Pretty(request.Symbol)} is already {word} {Format(request.Threshold)}: {Format(now)}. The alert would fire at once.");
         }
 
-        var active = state.Alerts.Count(a => !a.Triggered);
+        if (request.ExpiresAt is { } expires && expires <= clock.GetUtcNow())
+            return OperationResult<AlertView>.Fail("The expiry must be in the future, e.g. /alert ETH below 2000 for 7d");
+        var active = state.Alerts.Count(IsActive);
         if (active >= options.MaxActiveAlerts)
             return OperationResult<AlertView>.Fail(
                 $"You already have {active} active alerts, the limit is {options.MaxActiveAlerts}. Remove one with /delalert <id>.");
 
-        var duplicate = state.Alerts.FirstOrDefault(a => !a.Triggered && a.Symbol == request.Symbol
+        var duplicate = state.Alerts.FirstOrDefault(a => IsActive(a) && a.Symbol == request.Symbol
             && a.Condition == request.Condition && a.Threshold == request.Threshold);
         if (duplicate is not null)
             return OperationResult<AlertView>.Fail($"You already have this alert (#{duplicate.Id}).");
@@ -53,6 +55,10 @@ public sealed class UserAccount(UserState state, UserGrainOptions options, TimeP
             Threshold = request.Threshold,
             CreatedAt = clock.GetUtcNow(),
             CreationPrice = request.CurrentPrice,
+            Repeat = request.Repeat,
+            Cooldown = request.Repeat ? request.Cooldown ?? TimeSpan.FromHours(1) : null,
+            ExpiresAt = request.ExpiresAt,
+            RelativePercent = request.RelativePercent,
         };
         state.Alerts.Add(alert);
         return OperationResult<AlertView>.Success(ToView(alert));
@@ -69,7 +75,37 @@ public sealed class UserAccount(UserState state, UserGrainOptions options, TimeP
     }
 
     public IReadOnlyList<AlertView> GetAlerts(bool includeTriggered) =>
-        state.Alerts.Where(a => includeTriggered || !a.Triggered).Select(ToView).ToList();
+        state.Alerts.Where(a => includeTriggered || IsActive(a)).Select(ToView).ToList();
+
+    /// <summary>Armed: not fired (one-shot) and not expired.</summary>
+    public bool IsActive(PriceAlert alert) => !alert.Triggered && (alert.ExpiresAt is not { } expires || expires > clock.GetUtcNow());
+
+    /// <summary>
+    /// A crossing reported by the symbol's price watch. Returns what to do with the index entry and,
+    /// when a notification is due, the alert as it is now (the caller writes both in one write).
+    /// Idempotent: the same crossing (same time) reported twice notifies once.
+    /// </summary>
+    public (AlertFiredResult Result, PriceAlert? Notify) OnAlertFired(AlertFired fired)
+    {
+        var alert = state.Alerts.FirstOrDefault(a => a.Id == fired.AlertId && a.Symbol == fired.Symbol);
+        if (alert is null || alert.Condition != fired.Condition || alert.Threshold != fired.Threshold)
+            return (new AlertFiredResult(AlertFiredOutcome.Gone), null);
+        if (alert.TriggeredAt == fired.At)
+            return (Rearm(alert, fired), null); // the same crossing again: already notified
+        if (!IsActive(alert))
+            return (new AlertFiredResult(AlertFiredOutcome.Gone), null);
+
+        alert.TriggeredAt = fired.At;
+        alert.TriggerPrice = fired.Price;
+        alert.TimesTriggered++;
+        if (!alert.Repeat)
+            alert.Triggered = true;
+        return (Rearm(alert, fired), alert);
+    }
+
+    private static AlertFiredResult Rearm(PriceAlert alert, AlertFired fired) => alert.Repeat
+        ? new AlertFiredResult(AlertFiredOutcome.NotifiedRearm, fired.At + (alert.Cooldown ?? TimeSpan.FromHours(1)))
+        : new AlertFiredResult(AlertFiredOutcome.Notified);
 
     public static bool IsAlreadyTrue(AlertCondition condition, decimal threshold, decimal price) =>
         condition == AlertCondition.Above ? price >= threshold : price <= threshold;
@@ -211,7 +247,8 @@ public sealed class UserAccount(UserState state, UserGrainOptions options, TimeP
     // ---------------------------------------------------------------- helpers
 
     public static AlertView ToView(PriceAlert a) =>
-        new(a.Id, a.Symbol, a.Condition, a.Threshold, a.CreatedAt, a.CreationPrice, a.Triggered, a.TriggeredAt);
+        new(a.Id, a.Symbol, a.Condition, a.Threshold, a.CreatedAt, a.CreationPrice, a.Triggered, a.TriggeredAt,
+            a.Repeat, a.Cooldown, a.ExpiresAt, a.RelativePercent, a.TimesTriggered);
 
     private static PositionView ToView(string symbol, Position p) => new(symbol, p.Amount, p.AverageCost);
 

@@ -4,6 +4,7 @@ using Engram.Grains.Conversation;
 using Engram.Abstractions.Users;
 using System.Threading.RateLimiting;
 using Engram.Abstractions.Inbox;
+using Engram.Grains.Alerts;
 using Engram.Grains.Delivery;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -45,9 +46,13 @@ public sealed partial class UserGrain(
         {
             PermitLimit = o.QuestionsPerMinute, Window = TimeSpan.FromMinutes(1), SegmentsPerWindow = 6, QueueLimit = 0,
         });
-        // Messages written before a crash are delivered when the grain comes back.
-        if (user.State.Outbox.Count > 0)
-            this.RegisterGrainTimer(_ => DeliverOutboxAsync(), new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
+        // Messages written before a crash are delivered when the grain comes back, and the price
+        // watches are re-synced with this grain's alerts (it is their source of truth).
+        this.RegisterGrainTimer(async _ =>
+        {
+            await DeliverOutboxAsync();
+            await SyncPriceWatchesAsync();
+        }, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
         return Task.CompletedTask;
     }
 
@@ -130,9 +135,23 @@ public sealed partial class UserGrain(
 
     public async Task DeliverOutboxAsync()
     {
-        if (!messenger.IsEnabled || user.State.Outbox.Count == 0)
+        // Alert notifications interleave with other turns: one delivery loop at a time, or a message could go out twice.
+        if (!messenger.IsEnabled || delivering)
             return;
-        foreach (var message in user.State.Outbox.ToList())
+        delivering = true;
+        try
+        {
+            await DeliverPendingAsync();
+        }
+        finally
+        {
+            delivering = false;
+        }
+    }
+
+    private async Task DeliverPendingAsync()
+    {
+        while (user.State.Outbox.FirstOrDefault() is { } message)
         {
             var reply = new ChatReply(message.Text, message.Kind, message.Buttons, message.Photo);
             var outcome = await messenger.SendAsync(this.GetPrimaryKeyLong(), message.ChatId, reply, message.CallbackQueryId, CancellationToken.None);
@@ -171,6 +190,8 @@ public sealed partial class UserGrain(
         await SetOutboxReminderAsync(false);
     }
 
+    private bool delivering;
+
     public Task ReceiveReminder(string reminderName, TickStatus status) => DeliverOutboxAsync();
 
     private async Task SetOutboxReminderAsync(bool wanted)
@@ -204,14 +225,78 @@ public sealed partial class UserGrain(
 
     private UserAccount Account => new(user.State, options.Value, clock);
 
-    public Task<OperationResult<AlertView>> AddAlertAsync(AlertRequest request) =>
-        UpdateAsync(account => account.AddAlert(request), r => r.Ok);
+    public async Task<OperationResult<AlertView>> AddAlertAsync(AlertRequest request)
+    {
+        var result = await UpdateAsync(account => account.AddAlert(request), r => r.Ok);
+        if (result.Ok)
+            await RegisterAsync(result.Value!, add: true);
+        return result;
+    }
 
     public Task<IReadOnlyList<AlertView>> GetAlertsAsync(bool includeTriggered = false) =>
         Task.FromResult(Account.GetAlerts(includeTriggered));
 
-    public Task<OperationResult<AlertView>> RemoveAlertAsync(int alertId) =>
-        UpdateAsync(account => account.RemoveAlert(alertId), r => r.Ok);
+    public async Task<OperationResult<AlertView>> RemoveAlertAsync(int alertId)
+    {
+        var result = await UpdateAsync(account => account.RemoveAlert(alertId), r => r.Ok);
+        if (result.Ok)
+            await RegisterAsync(result.Value!, add: false);
+        return result;
+    }
+
+    public async Task<AlertFiredResult> OnAlertFiredAsync(AlertFired fired)
+    {
+        // One write marks the alert and puts the notification in the outbox: a crash after it
+        // still delivers (outbox on reactivation), a crash before it gets the crossing retried.
+        PriceAlert? notify = null;
+        var result = await UpdateAsync(account =>
+        {
+            (var outcome, notify) = account.OnAlertFired(fired);
+            // A user who blocked the bot gets nothing (the alert is still marked, so it does not fire again).
+            if (notify is not null && account.State.Active)
+                Enqueue(account.State, this.GetPrimaryKeyLong(), AlertNotification.For(notify, fired), null, null);
+            return outcome;
+        }, _ => notify is not null);
+        if (notify is not null)
+            await DeliverOutboxAsync();
+        return result;
+    }
+
+    /// <summary>
+    /// Keeps the symbol's price watch in step with this grain, the alerts' source of truth. A failed
+    /// call is only logged: the next activation re-syncs every symbol.
+    /// </summary>
+    private async Task RegisterAsync(AlertView alert, bool add)
+    {
+        var entry = new AlertEntry(alert.Threshold, this.GetPrimaryKeyLong(), alert.Id, alert.Condition);
+        var watch = GrainFactory.GetGrain<IPriceWatchGrain>(alert.Symbol);
+        try
+        {
+            await (add ? watch.AddAsync(entry) : watch.RemoveAsync(entry));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogWatchFailed(ex.GetType().Name, this.GetPrimaryKeyLong(), alert.Symbol);
+        }
+    }
+
+    private async Task SyncPriceWatchesAsync()
+    {
+        var account = Account;
+        var armed = user.State.Alerts.Where(account.IsActive).GroupBy(a => a.Symbol);
+        foreach (var symbol in armed)
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IPriceWatchGrain>(symbol.Key)
+                    .SyncUserAsync(this.GetPrimaryKeyLong(), symbol.Select(a => new AlertEntry(a.Threshold, this.GetPrimaryKeyLong(), a.Id, a.Condition)).ToList());
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogWatchFailed(ex.GetType().Name, this.GetPrimaryKeyLong(), symbol.Key);
+            }
+        }
+    }
 
     public Task<OperationResult<TradeReceipt>> BuyAsync(string symbol, decimal amount, decimal price) =>
         UpdateAsync(account => account.Buy(symbol, amount, price), r => r.Ok);
@@ -268,6 +353,22 @@ public sealed partial class UserGrain(
     /// </summary>
     private async Task<T> UpdateAsync<T>(Func<UserAccount, T> change, Func<T, bool> changed)
     {
+        // Alert notifications interleave with a long turn; writes must not overlap (ETag).
+        await writeLock.WaitAsync();
+        try
+        {
+            return await ApplyAndWriteAsync(change, changed);
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+    }
+
+    private readonly SemaphoreSlim writeLock = new(1, 1);
+
+    private async Task<T> ApplyAndWriteAsync<T>(Func<UserAccount, T> change, Func<T, bool> changed)
+    {
         for (var attempt = 1; ; attempt++)
         {
             user.State.CreatedAt ??= clock.GetUtcNow();
@@ -310,6 +411,9 @@ public sealed partial class UserGrain(
             DeactivateOnIdle();
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Price watch call failed ({Error}) for user {UserId} on {Symbol}; it re-syncs on next activation")]
+    private partial void LogWatchFailed(string error, long userId, string symbol);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} blocked the bot; dropped {Count} undelivered message(s)")]
     private partial void LogBlocked(long userId, int count);

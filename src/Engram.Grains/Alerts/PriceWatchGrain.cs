@@ -1,0 +1,283 @@
+using System.ComponentModel.DataAnnotations;
+using Engram.Abstractions.Users;
+using Engram.Trading.MarketData;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
+
+namespace Engram.Grains.Alerts;
+
+/// <summary>
+/// Watches one symbol (key <c>BTCUSDT</c>) for every user's alerts on it: keeps the sorted index,
+/// polls the price while anything is armed, and tells each owner about a crossing. One activation
+/// in the cluster means one feed per symbol; a reminder brings it back on another silo when its
+/// silo dies.
+/// </summary>
+public interface IPriceWatchGrain : IGrainWithStringKey
+{
+    Task AddAsync(AlertEntry entry);
+    Task RemoveAsync(AlertEntry entry);
+
+    /// <summary>Makes this symbol's entries for <paramref name="userId"/> exactly <paramref name="armed"/> (self-healing).</summary>
+    Task SyncUserAsync(long userId, IReadOnlyList<AlertEntry> armed);
+
+    /// <summary>A price from a feed (or a test): evaluated at once.</summary>
+    Task OnPriceAsync(decimal price, DateTimeOffset at);
+
+    Task<PriceWatchStatus> GetStatusAsync();
+}
+
+[GenerateSerializer, Immutable]
+public sealed record PriceWatchStatus(
+    [property: Id(0)] int Armed,
+    [property: Id(1)] int Firing,
+    [property: Id(2)] int WaitingToRearm,
+    [property: Id(3)] decimal? LastPrice,
+    [property: Id(4)] DateTimeOffset? LastPriceAt);
+
+[GenerateSerializer]
+public sealed class PriceWatchState
+{
+    /// <summary>Armed alerts (the index is rebuilt from this on activation).</summary>
+    [Id(0)] public List<AlertEntry> Armed { get; set; } = [];
+
+    /// <summary>Crossed but not yet acknowledged by their owners: retried until they are.</summary>
+    [Id(1)] public List<FiringAlert> Firing { get; set; } = [];
+
+    /// <summary>Repeating alerts waiting for their cooldown and for the price to move back across.</summary>
+    [Id(2)] public List<RearmingAlert> Rearming { get; set; } = [];
+}
+
+[GenerateSerializer]
+public sealed record FiringAlert([property: Id(0)] AlertEntry Entry, [property: Id(1)] decimal Price, [property: Id(2)] DateTimeOffset At);
+
+[GenerateSerializer]
+public sealed record RearmingAlert([property: Id(0)] AlertEntry Entry, [property: Id(1)] DateTimeOffset NotBefore);
+
+/// <summary>Section <c>Alerts</c>.</summary>
+public sealed class AlertOptions
+{
+    public const string SectionName = "Alerts";
+
+    /// <summary>How often a watched symbol's price is checked (REST polling).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How far back across the threshold the price must move before a repeating alert re-arms (no flapping).</summary>
+    [Range(0, 50)] public decimal RearmBandPercent { get; set; } = 0.1m;
+}
+
+/// <summary>Where the price watch gets prices: the market data provider by default, a script in tests.</summary>
+public interface IAlertPriceSource
+{
+    Task<decimal?> GetPriceAsync(string symbol, CancellationToken cancellationToken);
+}
+
+public sealed class MarketAlertPriceSource(IMarketDataProvider market) : IAlertPriceSource
+{
+    public async Task<decimal?> GetPriceAsync(string symbol, CancellationToken cancellationToken)
+    {
+        var price = await market.GetPriceAsync(symbol, cancellationToken);
+        return double.IsFinite(price) && price > 0 ? (decimal)price : null;
+    }
+}
+
+/// <summary>
+/// Reentrant so that registering an alert never waits behind notifications in flight (and a user
+/// grain registering an alert while being notified cannot deadlock with it). State changes are
+/// synchronous between awaits; writes are serialised by <see cref="writeLock"/>.
+/// </summary>
+[Reentrant]
+internal sealed partial class PriceWatchGrain(
+    [PersistentState(stateName: "pricewatch", storageName: StorageNames.Market)] IPersistentState<PriceWatchState> watch,
+    IAlertPriceSource prices,
+    IOptions<AlertOptions> options,
+    TimeProvider clock,
+    ILogger<PriceWatchGrain> logger) : Grain, IPriceWatchGrain, IRemindable
+{
+    private const string KeepWatching = "keep-watching";
+    private readonly AlertIndex index = new();
+    private readonly SemaphoreSlim writeLock = new(1, 1);
+    private IGrainTimer? poller;
+    private bool evaluating;
+    private decimal? lastPrice;
+    private DateTimeOffset? lastPriceAt;
+
+    private string Symbol => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        foreach (var entry in watch.State.Armed)
+            index.Add(entry);
+        await UpdateWatchingAsync();
+    }
+
+    public async Task AddAsync(AlertEntry entry)
+    {
+        if (index.Add(entry))
+            await PersistAsync();
+        await UpdateWatchingAsync();
+    }
+
+    public async Task RemoveAsync(AlertEntry entry)
+    {
+        var removed = index.Remove(entry.UserId, entry.AlertId, entry.Condition, entry.Threshold);
+        removed |= watch.State.Rearming.RemoveAll(r => r.Entry.UserId == entry.UserId && r.Entry.AlertId == entry.AlertId) > 0;
+        if (removed)
+            await PersistAsync();
+        await UpdateWatchingAsync();
+    }
+
+    public async Task SyncUserAsync(long userId, IReadOnlyList<AlertEntry> armed)
+    {
+        var changed = false;
+        foreach (var stale in index.Entries.Where(e => e.UserId == userId && !armed.Contains(e)).ToList())
+            changed |= index.Remove(stale.UserId, stale.AlertId, stale.Condition, stale.Threshold);
+        var waiting = watch.State.Rearming.Select(r => r.Entry).ToHashSet();
+        foreach (var entry in armed.Where(e => !waiting.Contains(e)))
+            changed |= index.Add(entry);
+        if (changed)
+        {
+            LogHealed(Symbol, userId);
+            await PersistAsync();
+        }
+        await UpdateWatchingAsync();
+    }
+
+    public Task OnPriceAsync(decimal price, DateTimeOffset at) => EvaluateAsync(price, at);
+
+    public Task<PriceWatchStatus> GetStatusAsync() =>
+        Task.FromResult(new PriceWatchStatus(index.Count, watch.State.Firing.Count, watch.State.Rearming.Count, lastPrice, lastPriceAt));
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) => UpdateWatchingAsync();
+
+    private async Task PollAsync(CancellationToken cancellationToken)
+    {
+        decimal? price;
+        try
+        {
+            price = await prices.GetPriceAsync(Symbol, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogPriceFailed(Symbol, ex.GetType().Name, ex.Message);
+            price = null;
+        }
+        if (price is { } p)
+            await EvaluateAsync(p, clock.GetUtcNow());
+        else if (watch.State.Firing.Count > 0)
+            await NotifyOwnersAsync(); // still retry notifications while the feed is down
+    }
+
+    /// <summary>Crossed alerts leave the index and enter Firing in one write, then their owners are told.</summary>
+    private async Task EvaluateAsync(decimal price, DateTimeOffset at)
+    {
+        lastPrice = price;
+        lastPriceAt = at;
+        if (evaluating)
+            return; // one evaluation at a time; the next tick sees the newest price
+        evaluating = true;
+        try
+        {
+            var changed = Rearm(price, at);
+            if (!index.NothingCrosses(price))
+            {
+                foreach (var entry in index.TakeCrossed(price))
+                    watch.State.Firing.Add(new FiringAlert(entry, price, at));
+                changed = true;
+            }
+            if (changed)
+                await PersistAsync();
+            if (watch.State.Firing.Count > 0)
+                await NotifyOwnersAsync();
+        }
+        finally
+        {
+            evaluating = false;
+        }
+        await UpdateWatchingAsync();
+    }
+
+    private bool Rearm(decimal price, DateTimeOffset at)
+    {
+        var band = options.Value.RearmBandPercent / 100m;
+        var ready = watch.State.Rearming.Where(r => at >= r.NotBefore && (r.Entry.Condition == AlertCondition.Above
+            ? price < r.Entry.Threshold * (1 - band)
+            : price > r.Entry.Threshold * (1 + band))).ToList();
+        foreach (var r in ready)
+        {
+            watch.State.Rearming.Remove(r);
+            index.Add(r.Entry);
+        }
+        return ready.Count > 0;
+    }
+
+    private async Task NotifyOwnersAsync()
+    {
+        var changed = false;
+        foreach (var firing in watch.State.Firing.ToList())
+        {
+            var entry = firing.Entry;
+            try
+            {
+                var result = await GrainFactory.GetGrain<IUserGrain>(entry.UserId)
+                    .OnAlertFiredAsync(new AlertFired(entry.AlertId, Symbol, entry.Condition, entry.Threshold, firing.Price, firing.At));
+                watch.State.Firing.Remove(firing);
+                if (result.Outcome == AlertFiredOutcome.NotifiedRearm)
+                    watch.State.Rearming.Add(new RearmingAlert(entry, result.RearmNotBefore ?? firing.At));
+                changed = true;
+                LogFired(Symbol, entry.UserId, entry.AlertId, firing.Price, result.Outcome.ToString());
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The owner's silo may be failing over: the crossing stays in Firing and is retried.
+                LogNotifyFailed(Symbol, entry.UserId, entry.AlertId, ex.GetType().Name);
+            }
+        }
+        if (changed)
+            await PersistAsync();
+    }
+
+    /// <summary>Polls while anything is armed, waiting or firing; a reminder revives the watch after a crash.</summary>
+    private async Task UpdateWatchingAsync()
+    {
+        var busy = index.Count > 0 || watch.State.Firing.Count > 0 || watch.State.Rearming.Count > 0;
+        if (busy && poller is null)
+        {
+            poller = this.RegisterGrainTimer(PollAsync, new GrainTimerCreationOptions(options.Value.PollInterval, options.Value.PollInterval) { Interleave = true });
+            await this.RegisterOrUpdateReminder(KeepWatching, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        }
+        else if (!busy && poller is not null)
+        {
+            poller.Dispose();
+            poller = null;
+            if (await this.GetReminder(KeepWatching) is { } reminder)
+                await this.UnregisterReminder(reminder);
+        }
+    }
+
+    private async Task PersistAsync()
+    {
+        await writeLock.WaitAsync();
+        try
+        {
+            watch.State.Armed = index.Entries.ToList();
+            await watch.WriteStateAsync();
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Alert {AlertId} of user {UserId} on {Symbol} crossed at {Price}: {Outcome}")]
+    private partial void LogFired(string symbol, long userId, int alertId, decimal price, string outcome);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not notify user {UserId} of alert {AlertId} on {Symbol} ({Error}); will retry")]
+    private partial void LogNotifyFailed(string symbol, long userId, int alertId, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Price of {Symbol} unavailable ({Error}: {Reason})")]
+    private partial void LogPriceFailed(string symbol, string error, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Alert index of {Symbol} re-synced with user {UserId}")]
+    private partial void LogHealed(string symbol, long userId);
+}
