@@ -13,7 +13,7 @@ public static class CommandCatalog
         new("analyze", "/analyze <pair> [timeframe]", "/analyze BTC/USDT 4h", "Technical analysis with AI commentary"),
         new("signal", "/signal <pair> [timeframe]", "/signal ETH 1h", "BUY/SELL/HOLD with stop-loss, take-profit and its track record"),
         new("risk", "/risk <pair> <size>", "/risk BTC 0.5", "Volatility, VaR and a suggested position size"),
-        new("alert", "/alert <pair> above|below <price>", "/alert BTC above 100000", "Set a price alert"),
+        new("alert", "/alert <pair> above|below <price> | +5% [repeat 1h] [for 7d]", "/alert BTC above 100000", "Set a price alert (once, repeating, or until a date)"),
         new("alerts", "/alerts", "/alerts", "Your active alerts"),
         new("delalert", "/delalert <id>", "/delalert 3", "Delete an alert"),
         new("portfolio", "/portfolio", "/portfolio", "Your positions and P&L"),

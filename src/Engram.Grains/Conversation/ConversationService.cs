@@ -208,33 +208,47 @@ public sealed partial class ConversationService(
 
     private async Task<ChatReply> AddAlertAsync(IUserGrain user, IReadOnlyList<string> args)
     {
-        if (args.Count != 3)
-            return Usage("alert");
-        var condition = args[1].ToLowerInvariant() switch
-        {
-            "above" or ">" or ">=" or "over" => AlertCondition.Above,
-            "below" or "<" or "<=" or "under" => AlertCondition.Below,
-            _ => (AlertCondition?)null,
-        };
-        if (condition is null)
-            return Usage("alert", $"'{args[1]}' should be above or below.");
-        if (!TryParseAmount(args[2], out var threshold) || threshold <= 0)
-            return Usage("alert", $"'{args[2]}' is not a price.");
+        if (AlertCommand.Parse(args) is not { } parsed)
+            return Usage("alert", args.Count == 0 ? "Which pair, and when?" : AlertCommand.Problem(args));
 
-        var resolved = await symbols.ResolveAsync(args[0]);
+        var resolved = await symbols.ResolveAsync(parsed.Pair);
         if (!resolved.IsSuccess)
             return ToolError(new ToolError(ToolErrorCode.UnknownSymbol, resolved.Error ?? "Unknown pair.", resolved.Suggestions));
         var symbol = resolved.Symbol!.Symbol;
         var price = await TryPriceAsync(symbol);
 
-        var result = await user.AddAlertAsync(new AlertRequest(symbol, condition.Value, threshold, price));
+        var condition = parsed.Condition;
+        var threshold = parsed.Threshold;
+        if (parsed.Percent is { } percent)
+        {
+            // A move relative to now needs now.
+            if (price is not { } current)
+                return ChatReply.Error($"I couldn't get the current {Pretty(symbol)} price to set a {percent:+0.##;-0.##}% alert. Try again, or give a price: /alert {resolved.Symbol.BaseAsset} above 100000");
+            condition = percent > 0 ? AlertCondition.Above : AlertCondition.Below;
+            threshold = Math.Round(current * (1 + percent / 100m), 8);
+        }
+
+        var expires = parsed.ExpiresIn is { } lifetime ? clock.GetUtcNow() + lifetime : (DateTimeOffset?)null;
+        var result = await user.AddAlertAsync(new AlertRequest(symbol, condition, threshold, price, parsed.Repeat, parsed.Cooldown, expires, parsed.Percent));
         if (!result.Ok)
             return ChatReply.Error(result.Error!);
         var alert = result.Value!;
         var now = price is { } p ? $" (now {Money(p)}, {Distance(p, threshold)} away)" : " (current price unavailable right now)";
-        return new ChatReply($"🔔 Alert #{alert.Id} set: {Pretty(symbol)} {Word(alert.Condition)} {Money(threshold)}{now}."
+        return new ChatReply($"🔔 Alert #{alert.Id} set: {Pretty(symbol)} {Word(alert.Condition)} {Money(threshold)}{now}.{Extras(alert)}"
             + (resolved.Symbol.Note is { } note ? "\n" + note : ""),
             Buttons: [new($"Delete #{alert.Id}", $"/delalert {alert.Id}"), new("My alerts", "/alerts")]);
+    }
+
+    private static string Extras(AlertView alert)
+    {
+        var parts = new List<string>();
+        if (alert.RelativePercent is { } pct)
+            parts.Add($"{pct:+0.##;-0.##}% from when it was set");
+        if (alert.Repeat)
+            parts.Add($"repeats, {Alerts.AlertNotification.Duration(alert.Cooldown ?? TimeSpan.FromHours(1))} cooldown");
+        if (alert.ExpiresAt is { } expires)
+            parts.Add($"expires {expires.UtcDateTime:yyyy-MM-dd HH:mm} UTC");
+        return parts.Count == 0 ? "" : " " + string.Join("; ", parts) + ".";
     }
 
     private async Task<ChatReply> AlertsAsync(IUserGrain user)
@@ -248,7 +262,8 @@ public sealed partial class ConversationService(
         {
             var price = await TryPriceAsync(alert.Symbol);
             text.Append(CultureInfo.InvariantCulture, $"#{alert.Id} {Pretty(alert.Symbol)} {Word(alert.Condition)} {Money(alert.Threshold)}");
-            text.Append(price is { } p ? $" — now {Money(p)}, {Distance(p, alert.Threshold)} away\n" : "\n");
+            text.Append(price is { } p ? $" — now {Money(p)}, {Distance(p, alert.Threshold)} away" : "");
+            text.Append(Extras(alert)).Append('\n');
             buttons.Add(new($"🗑 #{alert.Id}", $"/delalert {alert.Id}"));
         }
         return new ChatReply(text.ToString().TrimEnd(), Buttons: buttons);

@@ -205,7 +205,7 @@ public sealed class ConversationTests(ConversationFixture fixture) : IClassFixtu
     [InlineData("/risk BTC lots", "Usage: /risk")]
     [InlineData("/alert BTC above 1000000", "Alert #")]
     [InlineData("/alert BTC above 1", "already above")]
-    [InlineData("/alert BTC sideways 5", "above or below")]
+    [InlineData("/alert BTC sideways 5", "should be above, below or a percentage")]
     [InlineData("/alert BTC above -5", "not a price")]
     [InlineData("/alert", "Usage: /alert")]
     [InlineData("/alerts", "no active alerts")]
