@@ -20,6 +20,7 @@ public sealed partial class LlmAgent(
     TradingToolService trading,
     LlmGate gate,
     IOptions<LmStudioOptions> lmStudio,
+    LlmMetrics metrics,
     TimeProvider clock,
     ILogger<LlmAgent> logger)
 {
@@ -29,6 +30,15 @@ public sealed partial class LlmAgent(
     private readonly TimeSpan timeout = TimeSpan.FromSeconds(lmStudio.Value.Timeout);
 
     public async Task<LlmAnswer> AskAsync(LlmRequest request, CancellationToken cancellationToken = default)
+    {
+        var answer = await AnswerAsync(request, cancellationToken);
+        metrics.Answered(answer.Outcome.ToString(), answer.ElapsedMs);
+        foreach (var tool in answer.Tools.Skip(request.PrecomputedTools?.Count ?? 0))
+            metrics.Tool(tool.Name, tool.IsError, tool.ElapsedMs);
+        return answer;
+    }
+
+    private async Task<LlmAnswer> AnswerAsync(LlmRequest request, CancellationToken cancellationToken)
     {
         var queuedAt = Stopwatch.GetTimestamp();
         using var slot = await gate.EnterAsync(cancellationToken);

@@ -4,6 +4,7 @@ using Engram.Silo.Configuration;
 using Engram.Silo.Health;
 using Engram.Silo.Hosting;
 using Engram.Silo.Logging;
+using Engram.Silo.Operations;
 using Engram.Silo.Storage;
 using Engram.Telegram;
 using Microsoft.Extensions.Options;
@@ -22,11 +23,15 @@ builder.AddEngramCluster(redis);
 builder.Services.AddEngramConversation(builder.Configuration);
 builder.Services.AddEngramTelegram(builder.Configuration);
 builder.AddEngramHealth();
+builder.AddEngramTelemetry();
+builder.AddEngramShutdown();
 builder.AddEngramWeb();
 
 var app = builder.Build();
 
 app.MapEngramHealth();
+app.MapEngramStatus();
+app.MapEngramMetrics();
 app.MapEngramDashboard();
 app.MapEngramTelegram(app.Services.GetRequiredService<IOptions<HttpEndpointOptions>>().Value.Port);
 

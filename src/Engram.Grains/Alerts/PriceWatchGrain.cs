@@ -91,6 +91,7 @@ internal sealed partial class PriceWatchGrain(
     [PersistentState(stateName: "pricewatch", storageName: StorageNames.Market)] IPersistentState<PriceWatchState> watch,
     IAlertPriceSource prices,
     IOptions<AlertOptions> options,
+    Telemetry.EngramMetrics metrics,
     TimeProvider clock,
     ILogger<PriceWatchGrain> logger) : Grain, IPriceWatchGrain, IRemindable
 {
@@ -108,6 +109,8 @@ internal sealed partial class PriceWatchGrain(
     {
         foreach (var entry in watch.State.Armed)
             index.Add(entry);
+        reportedArmed = index.Count;
+        metrics.AlertsArmed(reportedArmed);
         await UpdateWatchingAsync();
     }
 
@@ -222,6 +225,8 @@ internal sealed partial class PriceWatchGrain(
                 var result = await GrainFactory.GetGrain<IUserGrain>(entry.UserId)
                     .OnAlertFiredAsync(new AlertFired(entry.AlertId, Symbol, entry.Condition, entry.Threshold, firing.Price, firing.At));
                 watch.State.Firing.Remove(firing);
+                if (result.Outcome != AlertFiredOutcome.Gone)
+                    metrics.AlertTriggered();
                 if (result.Outcome == AlertFiredOutcome.NotifiedRearm)
                     watch.State.Rearming.Add(new RearmingAlert(entry, result.RearmNotBefore ?? firing.At));
                 changed = true;
@@ -255,11 +260,15 @@ internal sealed partial class PriceWatchGrain(
         }
     }
 
+    private int reportedArmed;
+
     private async Task PersistAsync()
     {
         await writeLock.WaitAsync();
         try
         {
+            metrics.AlertsArmed(index.Count - reportedArmed);
+            reportedArmed = index.Count;
             watch.State.Armed = index.Entries.ToList();
             await watch.WriteStateAsync();
         }
@@ -267,6 +276,13 @@ internal sealed partial class PriceWatchGrain(
         {
             writeLock.Release();
         }
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        metrics.AlertsArmed(-reportedArmed);
+        reportedArmed = 0;
+        return Task.CompletedTask;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Alert {AlertId} of user {UserId} on {Symbol} crossed at {Price}: {Outcome}")]

@@ -22,6 +22,9 @@ public static class ConversationRegistration
         services.AddSingleton<LlmAgent>();
         services.AddSingleton<LlmHealthProbe>();
         services.AddSingleton<ConversationService>();
+        services.AddMetrics();
+        services.AddSingleton<Telemetry.EngramMetrics>();
+        services.AddSingleton<LlmMetrics>();
         services.AddOptions<AlertOptions>().Bind(configuration.GetSection(AlertOptions.SectionName));
         services.TryAddSingleton<IAlertPriceSource, MarketAlertPriceSource>();
         // Replaced by the Telegram messenger when a bot token is configured.

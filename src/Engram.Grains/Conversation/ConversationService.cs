@@ -24,6 +24,7 @@ public sealed partial class ConversationService(
     SymbolNormalizer symbols,
     IMarketDataProvider market,
     IOptions<LlmOptions> llm,
+    Telemetry.EngramMetrics metrics,
     TimeProvider clock,
     ILogger<ConversationService> logger)
 {
@@ -35,6 +36,9 @@ public sealed partial class ConversationService(
     {
         var parsed = ParsedMessage.Parse(message.Text);
         notify ??= message.Observer is { } observer ? observer.OnReplyAsync : null;
+        metrics.MessageProcessed(parsed.IsCommand);
+        if (parsed.IsCommand)
+            metrics.CommandExecuted(CommandCatalog.Find(parsed.Command!) is { } known ? known.Name : "unknown");
         try
         {
             if (!parsed.IsCommand)
@@ -43,10 +47,12 @@ public sealed partial class ConversationService(
         }
         catch (UserStateUnavailableException ex)
         {
+            metrics.Error("storage");
             return [ChatReply.Error(ex.Message)];
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            metrics.Error("conversation");
             LogFailed(ex, userId, parsed.Command ?? "question");
             return [ChatReply.Error("Something went wrong on my side and nothing was changed. Please try again in a moment.")];
         }

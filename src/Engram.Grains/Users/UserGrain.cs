@@ -22,6 +22,7 @@ public sealed partial class UserGrain(
     IOptions<UserGrainOptions> options,
     ConversationService conversation,
     IMessenger messenger,
+    Telemetry.EngramMetrics metrics,
     TimeProvider clock,
     ILogger<UserGrain> logger) : Grain, IUserGrain, IRemindable
 {
@@ -37,6 +38,7 @@ public sealed partial class UserGrain(
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        metrics.UserActivated();
         var o = options.Value;
         commandLimiter = new SlidingWindowRateLimiter(new SlidingWindowRateLimiterOptions
         {
@@ -58,6 +60,7 @@ public sealed partial class UserGrain(
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        metrics.UserDeactivated();
         commandLimiter?.Dispose();
         questionLimiter?.Dispose();
         return Task.CompletedTask;
