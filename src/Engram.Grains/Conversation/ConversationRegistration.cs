@@ -1,4 +1,5 @@
 using Engram.Agent;
+using Engram.Charts;
 using Engram.Grains.Market;
 using Microsoft.Extensions.Configuration;
 using Engram.Grains.Alerts;
@@ -17,6 +18,7 @@ public static class ConversationRegistration
     public static IServiceCollection AddEngramConversation(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddCachedMarketData(configuration);
+        services.AddEngramCharts(configuration);
         services.AddSingleton<LlmClientFactory>();
         services.AddSingleton<LlmGate>();
         services.AddSingleton<LlmAgent>();

@@ -5,6 +5,7 @@ using Engram.Abstractions.Common;
 using Engram.Abstractions.Conversation;
 using Engram.Abstractions.Users;
 using Engram.Agent;
+using Engram.Charts;
 using Engram.Grains.Users;
 using Engram.Trading.MarketData;
 using Engram.Trading.Tools;
@@ -25,6 +26,7 @@ public sealed partial class ConversationService(
     IMarketDataProvider market,
     IOptions<LlmOptions> llm,
     Telemetry.EngramMetrics metrics,
+    IChartRenderer charts,
     TimeProvider clock,
     ILogger<ConversationService> logger)
 {
@@ -64,12 +66,14 @@ public sealed partial class ConversationService(
         "help" => Task.FromResult(Help()),
         "status" => StatusAsync(user),
         "analyze" => AnalyzeAsync(userId, user, m.Args),
+        "chart" => ChartAsync(user, m.Args),
         "signal" => SignalAsync(user, m.Args),
         "risk" => RiskAsync(user, m.Args),
         "alert" => AddAlertAsync(user, m.Args),
         "alerts" => AlertsAsync(user),
         "delalert" => DeleteAlertAsync(user, m.Args),
-        "portfolio" => PortfolioAsync(user),
+        "portfolio" => m.Args.Count == 1 && m.Args[0].Equals("chart", StringComparison.OrdinalIgnoreCase) ? PortfolioChartAsync(user)
+            : m.Args.Count == 0 ? PortfolioAsync(user) : Task.FromResult(Usage("portfolio")),
         "buy" => TradeAsync(user, m.Args, TradeSide.Buy),
         "sell" => TradeAsync(user, m.Args, TradeSide.Sell),
         "format" => FormatAsync(user, m.Args),
@@ -171,7 +175,11 @@ public sealed partial class ConversationService(
             result.ToJson(), summary, Stopwatch.GetElapsedTime(started).TotalMilliseconds, false, result.Value.LastCandleCloseTime);
         // The numbers are final; the model is asked only to comment on them.
         var answer = await AskWorkerAsync(userId, user, $"Comment on this analysis of {result.Value.Symbol} {result.Value.Timeframe}.", null, [invocation]);
-        return new ChatReply(ReplyFormatter.Format(answer, settings.ResponseFormat, lead: summary));
+        var text = ReplyFormatter.Format(answer, settings.ResponseFormat, lead: summary);
+        if (settings.ResponseFormat == ResponseFormat.Detailed
+            && await RenderPriceChartAsync(user, result.Value.Symbol, Timeframe.Parse(result.Value.Timeframe)) is { IsSuccess: true } chart)
+            return new ChatReply(text, Photo: chart.Png);
+        return new ChatReply(text);
     }
 
     private async Task<ChatReply> SignalAsync(IUserGrain user, IReadOnlyList<string> args)
@@ -198,6 +206,59 @@ public sealed partial class ConversationService(
         if (!result.IsSuccess)
             return ToolError(result.Error!, "risk");
         return new ChatReply(settings.ResponseFormat == ResponseFormat.Raw ? result.ToJson() : result.ToSummary());
+    }
+
+    private async Task<ChatReply> ChartAsync(IUserGrain user, IReadOnlyList<string> args)
+    {
+        if (args.Count is < 1 or > 2)
+            return Usage("chart", args.Count == 0 ? "Which pair?" : "Too many arguments.");
+        var settings = await user.GetSettingsAsync();
+        var timeframeText = args.Count > 1 ? args[1] : settings.DefaultTimeframe;
+        if (!Timeframe.TryParse(timeframeText, out var timeframe))
+            return ChatReply.Error(Timeframe.UnknownMessage(timeframeText));
+        var resolved = await symbols.ResolveAsync(args[0]);
+        if (!resolved.IsSuccess)
+            return ToolError(new ToolError(ToolErrorCode.UnknownSymbol, resolved.Error ?? "Unknown pair.", resolved.Suggestions));
+        var chart = await RenderPriceChartAsync(user, resolved.Symbol!.Symbol, timeframe);
+        if (!chart.IsSuccess)
+            return ChatReply.Error(chart.Error!);
+        return new ChatReply($"📈 {Pretty(resolved.Symbol.Symbol)} {timeframe.Code}: candles, EMA 20/50, Bollinger Bands, volume and RSI; dashed lines are your alerts.",
+            Photo: chart.Png, Buttons: [new("Analyze", $"/analyze {resolved.Symbol.BaseAsset} {timeframe.Code}")]);
+    }
+
+    /// <summary>The chart of a pair with the user's alert levels; rendered on the thread pool so the grain's scheduler is never blocked.</summary>
+    private async Task<ChartResult> RenderPriceChartAsync(IUserGrain user, string symbol, Timeframe timeframe)
+    {
+        IReadOnlyList<Candle> candles;
+        try
+        {
+            candles = await market.GetCandlesAsync(symbol, timeframe, 150);
+        }
+        catch (MarketDataException ex)
+        {
+            return ChartResult.Failure(ChartErrorKind.InvalidRequest, ex.Message);
+        }
+        var alerts = (await user.GetAlertsAsync()).Where(a => a.Symbol == symbol)
+            .Select(a => new AlertLevel($"#{a.Id} {(a.Condition == AlertCondition.Above ? "above" : "below")}", (double)a.Threshold)).ToList();
+        return await Task.Run(() => charts.RenderPriceChart(new PriceChartRequest(symbol, timeframe, candles, alerts)));
+    }
+
+    private async Task<ChatReply> PortfolioChartAsync(IUserGrain user)
+    {
+        var portfolio = await user.GetPortfolioAsync();
+        if (portfolio.Positions.Count == 0)
+            return ChatReply.Error("Your portfolio is empty, so there is nothing to chart yet. Record a purchase with /buy BTC 0.1");
+        var positions = new List<PortfolioPosition>();
+        foreach (var position in portfolio.Positions)
+        {
+            if (await TryPriceAsync(position.Symbol) is not { } price)
+                return ChatReply.Error($"I couldn't get the current {Pretty(position.Symbol)} price for the chart; please try again shortly.");
+            positions.Add(new PortfolioPosition(Pretty(position.Symbol), (double)(position.Amount * price), (double)(position.Amount * price - position.CostBasis)));
+        }
+        var chart = await Task.Run(() => charts.RenderPortfolioChart(new PortfolioChartRequest(positions, clock.GetUtcNow())));
+        return chart.IsSuccess
+            ? new ChatReply("💼 Allocation by current value, and unrealised P&L per position.", Photo: chart.Png)
+            : ChatReply.Error(chart.Error!);
     }
 
     private static ChatReply ToolError(ToolError error, string? command = null)
@@ -315,7 +376,7 @@ public sealed partial class ConversationService(
         if (portfolio.Positions.Count > 0 && priced)
             text.Append(CultureInfo.InvariantCulture, $"Total value {Money(totalValue)}, unrealised {Signed(totalValue - totalCost)} ({Pct(totalValue - totalCost, totalCost)})\n");
         text.Append(CultureInfo.InvariantCulture, $"Realised P&L: {Signed(portfolio.RealizedPnl)}");
-        return new ChatReply(text.ToString());
+        return new ChatReply(text.ToString(), Buttons: portfolio.Positions.Count > 0 ? [new("📊 Chart", "/portfolio chart")] : null);
     }
 
     private async Task<ChatReply> TradeAsync(IUserGrain user, IReadOnlyList<string> args, TradeSide side)

@@ -53,6 +53,14 @@ public static class TerminalChat
         if (reply.Kind == ReplyKind.Duplicate)
             return;
         output.WriteLine(reply.Text);
+        if (reply.Photo is { } png)
+        {
+            // The terminal cannot show images: save the chart and say where.
+            Directory.CreateDirectory("charts");
+            var path = Path.GetFullPath(Path.Combine("charts", $"engram-{DateTime.UtcNow:yyyyMMdd-HHmmss-fff}.png"));
+            File.WriteAllBytes(path, png);
+            output.WriteLine($"[chart saved to {path}]");
+        }
         if (reply.Buttons is { Count: > 0 } buttons)
             output.WriteLine(string.Join("  ", buttons.Select(b => $"[{b.Label}: {b.Command}]")));
         output.WriteLine();

@@ -247,3 +247,51 @@ public sealed class ConversationTests(ConversationFixture fixture) : IClassFixtu
         Assert.Equal(before, Llm.Requests.Count);
     }
 }
+
+public sealed class ChartConversationTests(ConversationFixture fixture) : IClassFixture<ConversationFixture>
+{
+    private static long nextUser = 60_000;
+    private readonly long userId = Interlocked.Increment(ref nextUser);
+
+    private async Task<Engram.Abstractions.Conversation.ChatReply> Say(string text) =>
+        Assert.Single(await fixture.Cluster.Client.GetGrain<IUserGrain>(userId).HandleMessageAsync(new IncomingMessage(text, userId)));
+
+    [Fact]
+    public async Task Chart_sends_a_png_of_the_pair_with_the_users_alert_levels()
+    {
+        await Say("/alert BTC above 1000000");
+        var reply = await Say("/chart BTC 1h");
+        Assert.NotNull(reply.Photo);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], reply.Photo![..4]);
+        Assert.Contains("BTC/USDT 1h", reply.Text);
+    }
+
+    [Fact]
+    public async Task Chart_of_a_timeframe_without_data_says_so_instead_of_an_empty_frame()
+    {
+        var reply = await Say("/chart BTC 4h"); // the CSV files have no 4h candles
+        Assert.Null(reply.Photo);
+        Assert.Contains("4h", reply.Text);
+    }
+
+    [Fact]
+    public async Task Portfolio_offers_a_chart_button_that_renders_allocation_and_pnl()
+    {
+        await Say("/buy BTC 0.5 20000");
+        await Say("/buy ETH 2 1500");
+        var portfolio = await Say("/portfolio");
+        Assert.Contains(portfolio.Buttons!, b => b.Command == "/portfolio chart");
+        var chart = await Say("/portfolio chart");
+        Assert.NotNull(chart.Photo);
+    }
+
+    [Fact]
+    public async Task Detailed_analyze_attaches_the_chart()
+    {
+        await Say("/format detailed");
+        fixture.Llm.Enqueue(Engram.TestServers.ScriptedReply.Text("Comment."));
+        var reply = await Say("/analyze ETH 1d");
+        Assert.NotNull(reply.Photo);
+        Assert.Contains("ETHUSDT 1d", reply.Text);
+    }
+}
