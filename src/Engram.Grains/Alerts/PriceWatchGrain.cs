@@ -90,6 +90,7 @@ public sealed class MarketAlertPriceSource(IMarketDataProvider market) : IAlertP
 internal sealed partial class PriceWatchGrain(
     [PersistentState(stateName: "pricewatch", storageName: StorageNames.Market)] IPersistentState<PriceWatchState> watch,
     IAlertPriceSource prices,
+    IPriceStream stream,
     IOptions<AlertOptions> options,
     Telemetry.EngramMetrics metrics,
     TimeProvider clock,
@@ -155,6 +156,13 @@ internal sealed partial class PriceWatchGrain(
 
     private async Task PollAsync(CancellationToken cancellationToken)
     {
+        if (stream.IsLive(Symbol))
+        {
+            // Ticks arrive by push; REST is only the fallback. Notifications still get retried.
+            if (watch.State.Firing.Count > 0)
+                await NotifyOwnersAsync();
+            return;
+        }
         decimal? price;
         try
         {
@@ -248,6 +256,7 @@ internal sealed partial class PriceWatchGrain(
         var busy = index.Count > 0 || watch.State.Firing.Count > 0 || watch.State.Rearming.Count > 0;
         if (busy && poller is null)
         {
+            stream.Watch(Symbol);
             poller = this.RegisterGrainTimer(PollAsync, new GrainTimerCreationOptions(options.Value.PollInterval, options.Value.PollInterval) { Interleave = true });
             await this.RegisterOrUpdateReminder(KeepWatching, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         }
@@ -255,6 +264,7 @@ internal sealed partial class PriceWatchGrain(
         {
             poller.Dispose();
             poller = null;
+            stream.Unwatch(Symbol);
             if (await this.GetReminder(KeepWatching) is { } reminder)
                 await this.UnregisterReminder(reminder);
         }
@@ -282,6 +292,7 @@ internal sealed partial class PriceWatchGrain(
     {
         metrics.AlertsArmed(-reportedArmed);
         reportedArmed = 0;
+        stream.Unwatch(Symbol);
         return Task.CompletedTask;
     }
 

@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Engram.Abstractions.Conversation;
+using Engram.Abstractions.Users;
+using Engram.Benchmarks.Ingress;
+using Engram.TestServers;
+using Orleans.TestingHost;
+
+namespace Engram.Benchmarks.Conversation;
+
+/// <summary>
+/// Issue 4: Engram's own time per free-text question. A scripted LLM answers every request after a
+/// fixed delay, either with text (one round) or with an analyze_market tool call and then text (two
+/// rounds). Engram's added time = question time − rounds × the LLM call as measured directly (the
+/// same request body POSTed to the same stand-in), so loopback HTTP and the stand-in's own work are
+/// not charged to Engram. Then many users ask at once behind llm:MaxConcurrentRequests.
+/// <code>
+/// dotnet run -c Release --project tests/Engram.Benchmarks -- conversation [--delay-ms 200] [--questions 200]
+///     [--users 100] [--max-concurrent 4] [--scenarios text,tool]
+/// </code>
+/// </summary>
+public static class ConversationDriver
+{
+    private const string Answer = "BTC trades below its 200-period EMA; momentum is weak, so waiting for a reclaim is the cautious choice.";
+    private const int SequentialUsers = 10;
+
+    public static async Task<int> RunAsync(IReadOnlyList<string> args)
+    {
+        var o = LoadTools.ParseOptions(args);
+        var delay = TimeSpan.FromMilliseconds(o.Int("delay-ms", 200));
+        var questions = o.Int("questions", 200);
+        var burstUsers = o.Int("users", 100);
+        var maxConcurrent = o.Int("max-concurrent", 4);
+        var warmup = o.Int("warmup", 20);
+        var scenarios = o.Str("scenarios", "text,tool").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Console.WriteLine($"conversation load: delay={delay.TotalMilliseconds} ms questions={questions} users={burstUsers} max-concurrent={maxConcurrent} scenarios={string.Join(",", scenarios)}");
+
+        await using var redis = await RedisProcess.StartAsync();
+        await using var llm = await OpenAiServer.StartAsync();
+        var script = new Script(delay);
+        llm.Handler = script.Reply;
+        var cluster = await ConversationCluster.StartAsync(redis.ConnectionString, llm.BaseUrl + "/v1", new Dictionary<string, string?>
+        {
+            ["llm:MaxConcurrentRequests"] = maxConcurrent.ToString(CultureInfo.InvariantCulture),
+            ["llm:QueueTimeout"] = "60",
+            ["Users:QuestionsPerMinute"] = "10000",
+        });
+        var failures = 0;
+        try
+        {
+            var sequentialRows = new List<IReadOnlyList<string>>();
+            var burstRows = new List<IReadOnlyList<string>>();
+            long nextUser = 7_000_000;
+            foreach (var scenario in scenarios)
+            {
+                script.WithTool = scenario == "tool";
+                var users = Enumerable.Range(0, SequentialUsers).Select(_ => cluster.Client.GetGrain<IUserGrain>(Interlocked.Increment(ref nextUser))).ToArray();
+
+                // Warm-up: activations, JIT, the market data cache, the OpenAI client's connections.
+                for (var i = 0; i < warmup; i++)
+                    await AskAsync(users[i % users.Length], $"warm-up question {i}: should I buy bitcoin now?");
+
+                var sequential = new List<(double TotalMs, int Rounds)>();
+                var wrong = 0;
+                for (var i = 0; i < questions; i++)
+                {
+                    var before = script.Calls;
+                    var started = Stopwatch.GetTimestamp();
+                    var reply = await AskAsync(users[i % users.Length], $"question {i}: should I buy bitcoin now?");
+                    var total = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    sequential.Add((total, script.Calls - before));
+                    if (!reply.Contains(Answer, StringComparison.Ordinal))
+                        wrong++;
+                }
+                failures += wrong;
+                var callMs = await CalibrateAsync(llm, 30);
+                var rounds = sequential.Select(s => s.Rounds).Distinct().ToArray();
+                var total = sequential.Select(s => s.TotalMs).Order().ToArray();
+                var overScripted = sequential.Select(s => s.TotalMs - s.Rounds * delay.TotalMilliseconds).Order().ToArray();
+                var overMeasured = sequential.Select(s => s.TotalMs - s.Rounds * callMs).Order().ToArray();
+                sequentialRows.Add([
+                    scenario, string.Join("/", rounds), questions.ToString(CultureInfo.InvariantCulture),
+                    LoadTools.Ms(LoadTools.Percentile(total, 50)), LoadTools.Ms(callMs),
+                    LoadTools.Ms(LoadTools.Percentile(overMeasured, 50)), LoadTools.Ms(LoadTools.Percentile(overMeasured, 99)),
+                    LoadTools.Ms(LoadTools.Percentile(overScripted, 50)), LoadTools.Ms(LoadTools.Percentile(overScripted, 99)),
+                    wrong.ToString(CultureInfo.InvariantCulture),
+                ]);
+
+                // Many users at once: each asks one question; the silo's gate lets maxConcurrent through.
+                var crowd = Enumerable.Range(0, burstUsers).Select(_ => cluster.Client.GetGrain<IUserGrain>(Interlocked.Increment(ref nextUser))).ToArray();
+                await Task.WhenAll(crowd.Select(u => u.HandleMessageAsync(new IncomingMessage("/start", u.GetPrimaryKeyLong()))));
+                llm.ResetMaxConcurrency();
+                var callsBefore = script.Calls;
+                var wall = Stopwatch.StartNew();
+                var outcomes = await Task.WhenAll(crowd.Select(async u =>
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    try
+                    {
+                        var text = await AskAsync(u, "should I buy bitcoin now?");
+                        return (Ms: Stopwatch.GetElapsedTime(started).TotalMilliseconds, Answered: text.Contains(Answer, StringComparison.Ordinal), Error: (string?)null);
+                    }
+                    catch (Exception ex)
+                    {
+                        return (Ms: Stopwatch.GetElapsedTime(started).TotalMilliseconds, Answered: false, Error: ex.GetType().Name);
+                    }
+                }));
+                wall.Stop();
+                var latencies = outcomes.Select(x => x.Ms).Order().ToArray();
+                var answered = outcomes.Count(x => x.Answered);
+                var errors = outcomes.Where(x => x.Error is not null).Select(x => x.Error!).ToArray();
+                var perRound = rounds.Max();
+                var ideal = Math.Ceiling(burstUsers / (double)maxConcurrent) * perRound * delay.TotalMilliseconds;
+                failures += burstUsers - answered + (llm.MaxConcurrency > maxConcurrent ? 1 : 0);
+                burstRows.Add([
+                    scenario, burstUsers.ToString(CultureInfo.InvariantCulture), $"{answered}/{burstUsers}",
+                    llm.MaxConcurrency.ToString(CultureInfo.InvariantCulture) + $" (limit {maxConcurrent})",
+                    (script.Calls - callsBefore).ToString(CultureInfo.InvariantCulture),
+                    (wall.Elapsed.TotalMilliseconds / 1000).ToString("0.00", CultureInfo.InvariantCulture),
+                    (ideal / 1000).ToString("0.00", CultureInfo.InvariantCulture),
+                    LoadTools.Ms(LoadTools.Percentile(latencies, 50)), LoadTools.Ms(LoadTools.Percentile(latencies, 99)), LoadTools.Ms(latencies[^1]),
+                    errors.Length == 0 ? "none" : string.Join(", ", errors.GroupBy(e => e).Select(g => $"{g.Count()}× {g.Key}")),
+                ]);
+            }
+
+            var text = new StringBuilder();
+            text.Append('\n').Append(CultureInfo.InvariantCulture, $"Sequential questions (scripted LLM delay {delay.TotalMilliseconds:0} ms per round; goal: added p50 < 5 ms)\n");
+            text.Append(LoadTools.Table(
+                ["scenario", "LLM rounds", "questions", "total p50 ms", "LLM call measured directly ms", "added p50 ms", "added p99 ms",
+                    "added p50 vs scripted delay ms", "added p99 vs scripted delay ms", "wrong answers"], sequentialRows));
+            text.Append('\n').Append(CultureInfo.InvariantCulture, $"{burstUsers} users asking at once (llm:MaxConcurrentRequests={maxConcurrent})\n");
+            text.Append(LoadTools.Table(
+                ["scenario", "users", "answered by the LLM", "max in flight at the LLM", "LLM requests", "wall s", "ideal wall s", "p50 ms", "p99 ms", "max ms", "timeouts/errors"],
+                burstRows));
+            Console.WriteLine(text);
+            return failures == 0 ? 0 : 1;
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
+    }
+
+    private static async Task<string> AskAsync(IUserGrain user, string question)
+    {
+        var replies = await user.HandleMessageAsync(new IncomingMessage(question, user.GetPrimaryKeyLong()));
+        return string.Join("\n", replies.Select(r => r.Text));
+    }
+
+    /// <summary>
+    /// The median time of one LLM round seen from outside Engram: the last request Engram sent,
+    /// POSTed as-is to the same stand-in (same scripted delay, same loopback HTTP, same server work).
+    /// </summary>
+    private static async Task<double> CalibrateAsync(OpenAiServer llm, int samples)
+    {
+        var body = llm.Requests[^1].RawJson;
+        using var http = new HttpClient();
+        var times = new List<double>();
+        for (var i = 0; i < samples + 3; i++)
+        {
+            using var content = new StringContent(body, Encoding.UTF8, "application/json");
+            var started = Stopwatch.GetTimestamp();
+            using var response = await http.PostAsync(llm.BaseUrl + "/v1/chat/completions", content);
+            await response.Content.ReadAsByteArrayAsync();
+            if (i >= 3)
+                times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        return LoadTools.Percentile(times.Order().ToArray(), 50);
+    }
+
+    /// <summary>The LLM's script: every request waits the delay; with a tool, the first round asks for analyze_market.</summary>
+    private sealed class Script(TimeSpan delay)
+    {
+        private int calls;
+
+        public volatile bool WithTool;
+
+        public int Calls => Volatile.Read(ref calls);
+
+        public ScriptedReply Reply(ChatRequest request)
+        {
+            Interlocked.Increment(ref calls);
+            var toolAnswered = request.Messages.Any(m => m.Role == "tool");
+            return WithTool && !toolAnswered
+                ? ScriptedReply.ToolCall("analyze_market", new { pair = "BTC/USDT", timeframe = "1h" }).After(delay)
+                : ScriptedReply.Text(Answer).After(delay);
+        }
+    }
+}
