@@ -30,6 +30,7 @@ public static class ConversationRegistration
         services.AddOptions<AlertOptions>().Bind(configuration.GetSection(AlertOptions.SectionName));
         services.TryAddSingleton<IAlertPriceSource, MarketAlertPriceSource>();
         services.TryAddSingleton<IPriceStream, NoPriceStream>();
+        services.TryAddSingleton<Operations.IOperationalStatus, Operations.NoOperationalStatus>();
         // Replaced by the Telegram messenger when a bot token is configured.
         services.TryAddSingleton<IMessenger, NoTransportMessenger>();
         return services;

@@ -27,6 +27,7 @@ public sealed partial class ConversationService(
     IOptions<LlmOptions> llm,
     Telemetry.EngramMetrics metrics,
     IChartRenderer charts,
+    Operations.IOperationalStatus operations,
     TimeProvider clock,
     ILogger<ConversationService> logger)
 {
@@ -129,6 +130,8 @@ public sealed partial class ConversationService(
         text.Append(CultureInfo.InvariantCulture, $"\n   checked {health.CheckedAt.UtcDateTime:HH:mm:ss} UTC; {health.InFlight} question(s) in flight, {health.Queued} queued\n");
         text.Append(CultureInfo.InvariantCulture, $"🔧 Tools: {health.ToolNames.Count} ({string.Join(", ", health.ToolNames)})\n");
         text.Append(CultureInfo.InvariantCulture, $"🖥 Cluster: {hosts.Count} silo(s) active\n");
+        foreach (var line in await operations.DescribeAsync())
+            text.Append(line).Append('\n');
         text.Append(CultureInfo.InvariantCulture, $"🔔 Your active alerts: {alerts.Count}\n");
         text.Append(CultureInfo.InvariantCulture, $"⏱ Uptime: {(int)uptime.TotalDays}d {uptime.Hours}h {uptime.Minutes}m");
         return new ChatReply(text.ToString());

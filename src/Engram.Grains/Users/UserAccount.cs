@@ -17,6 +17,7 @@ public sealed class UserAccount(UserState state, UserGrainOptions options, TimeP
     // Prices above this are certainly a typo; it also keeps decimal arithmetic far from overflow.
     private const decimal MaxPrice = 1_000_000_000_000m;
     private const decimal MaxAmount = 1_000_000_000_000m;
+    private const int TriggeredAlertsKept = 20;
 
     public UserState State => state;
 
@@ -100,6 +101,13 @@ public sealed class UserAccount(UserState state, UserGrainOptions options, TimeP
         alert.TimesTriggered++;
         if (!alert.Repeat)
             alert.Triggered = true;
+        // Keep a short history of fired one-shot alerts; the state must not grow without bound.
+        var done = state.Alerts.Where(a => a.Triggered).OrderBy(a => a.TriggeredAt).ToList();
+        if (done.Count > TriggeredAlertsKept)
+        {
+            var oldest = done.Take(done.Count - TriggeredAlertsKept).ToHashSet();
+            state.Alerts.RemoveAll(oldest.Contains);
+        }
         return (Rearm(alert, fired), alert);
     }
 

@@ -82,6 +82,8 @@ public sealed partial class UserGrain(
 
     private async Task HandleUpdateAsync(InboundUpdate update)
     {
+        // Every log line while handling carries who and which update (never the message text).
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["UserId"] = this.GetPrimaryKeyLong(), ["UpdateId"] = update.UpdateId });
         IReadOnlyList<ChatReply> replies;
         handlingUpdateId = update.UpdateId;
         try

@@ -19,6 +19,7 @@ public static class EngramHealth
     {
         builder.Services.AddSingleton<IConnectionMultiplexer>(sp =>
             ConnectionMultiplexer.Connect(sp.GetRequiredService<RedisEndpoint>().ToConfigurationOptions()));
+        builder.Services.AddSingleton<Engram.Grains.Operations.IOperationalStatus, Operations.SiloOperationalStatus>();
         builder.Services.AddHealthChecks()
             .AddCheck<ClusterMembershipHealthCheck>("cluster", tags: [ReadyTag])
             .AddCheck<RedisHealthCheck>("redis", tags: [ReadyTag]);
