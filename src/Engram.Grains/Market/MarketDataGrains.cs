@@ -1,5 +1,6 @@
 using Engram.Trading.MarketData;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace Engram.Grains.Market;
@@ -131,7 +132,7 @@ public static class MarketDataGrainRegistration
     {
         services.AddSingleton<IMarketDataProvider, CachedMarketDataProvider>();
         services.AddEngramMarketData(configuration); // TryAdd: keeps the cached provider as IMarketDataProvider
-        services.AddSingleton<IExchangeMarketData>(sp =>
+        services.TryAddSingleton<IExchangeMarketData>(sp =>
         {
             var options = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<MarketDataOptions>>().Value;
             return new ExchangeMarketData(options.Provider == MarketDataProviderKind.Csv

@@ -126,5 +126,10 @@ public sealed class TelegramClusterTests(RedisServer redis, ITestOutputHelper ou
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.SendAsync(forged)).StatusCode);
         await Task.Delay(1000);
         Assert.DoesNotContain(telegram.SentMessages, m => m.ChatId == 4_000_002);
+
+        // The token is in every Bot API URL the silo calls; it must not be in any log line or console output.
+        var logs = Directory.EnumerateFiles(workDirectory, "*.log", SearchOption.AllDirectories).Select(File.ReadAllText).ToList();
+        Assert.NotEmpty(logs);
+        Assert.All(logs.Append(silos[0].Output), text => Assert.DoesNotContain(telegram.Token.Split(':')[1], text));
     }
 }
