@@ -109,6 +109,7 @@ public sealed class TelegramClusterTests(RedisServer redis, ITestOutputHelper ou
             ["telegram__Mode"] = "Webhook",
             ["telegram__webhook_url"] = $"http://127.0.0.1:{httpPort}/telegram/webhook",
             ["telegram__webhook_secret"] = secret,
+            ["ENGRAM_ALLOWED_USERS"] = "4000001, 4000002",
         }, httpPort);
         await telegram.WaitUntilAsync(t => t.Webhook is not null, TimeSpan.FromSeconds(20));
         Assert.Equal(secret, telegram.Webhook!.SecretToken);
@@ -126,6 +127,16 @@ public sealed class TelegramClusterTests(RedisServer redis, ITestOutputHelper ou
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.SendAsync(forged)).StatusCode);
         await Task.Delay(1000);
         Assert.DoesNotContain(telegram.SentMessages, m => m.ChatId == 4_000_002);
+
+        // Someone not on the allow-list gets one polite refusal, however often they write, and nothing runs for them.
+        telegram.EnqueueMessage(4_000_003, "/start");
+        telegram.EnqueueMessage(4_000_003, "/portfolio");
+        telegram.EnqueueMessage(4_000_003, "hello?");
+        Assert.True(await telegram.WaitUntilAsync(t => t.PendingUpdateIds.Count == 0, TimeSpan.FromSeconds(20)));
+        await Task.Delay(1000);
+        var refusals = telegram.SentMessages.Where(m => m.ChatId == 4_000_003).ToList();
+        Assert.Single(refusals);
+        Assert.Contains("private", refusals[0].PlainText);
 
         // The token is in every Bot API URL the silo calls; it must not be in any log line or console output.
         var logs = Directory.EnumerateFiles(workDirectory, "*.log", SearchOption.AllDirectories).Select(File.ReadAllText).ToList();

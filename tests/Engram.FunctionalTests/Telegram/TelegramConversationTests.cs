@@ -167,3 +167,17 @@ public sealed class TelegramConversationTests(TelegramFixture fixture) : IClassF
         fixture.Llm.Handler = null;
     }
 }
+
+public sealed class TelegramRateLimitTests(TelegramFixture fixture) : IClassFixture<TelegramFixture>
+{
+    [Fact]
+    public async Task A_user_sending_too_many_commands_is_asked_to_slow_down_and_nothing_is_lost()
+    {
+        const long user = 990_001;
+        for (var i = 0; i < 35; i++)
+            fixture.Telegram.EnqueueMessage(user, "/alerts");
+        var replies = await fixture.Telegram.WaitForMessagesAsync(user, 35, TimeSpan.FromSeconds(30));
+        Assert.Equal(30, replies.Count(r => r.PlainText.Contains("no active alerts", StringComparison.Ordinal)));
+        Assert.All(replies.Skip(30), r => Assert.Matches(@"Slow down a little: try again in \d+ s", r.PlainText));
+    }
+}
