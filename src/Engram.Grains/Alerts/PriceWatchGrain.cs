@@ -185,27 +185,44 @@ internal sealed partial class PriceWatchGrain(
         lastPrice = price;
         lastPriceAt = at;
         if (evaluating)
-            return; // one evaluation at a time; the next tick sees the newest price
+        {
+            // The running evaluation picks this price up when it finishes: a tick is never dropped.
+            pending = (price, at);
+            return;
+        }
         evaluating = true;
         try
         {
-            var changed = Rearm(price, at);
-            if (!index.NothingCrosses(price))
+            (decimal Price, DateTimeOffset At)? next = (price, at);
+            while (next is { } tick)
             {
-                foreach (var entry in index.TakeCrossed(price))
-                    watch.State.Firing.Add(new FiringAlert(entry, price, at));
-                changed = true;
+                pending = null;
+                await EvaluateOnceAsync(tick.Price, tick.At);
+                next = pending;
             }
-            if (changed)
-                await PersistAsync();
-            if (watch.State.Firing.Count > 0)
-                await NotifyOwnersAsync();
         }
         finally
         {
             evaluating = false;
         }
         await UpdateWatchingAsync();
+    }
+
+    private (decimal Price, DateTimeOffset At)? pending;
+
+    private async Task EvaluateOnceAsync(decimal price, DateTimeOffset at)
+    {
+        var changed = Rearm(price, at);
+        if (!index.NothingCrosses(price))
+        {
+            foreach (var entry in index.TakeCrossed(price))
+                watch.State.Firing.Add(new FiringAlert(entry, price, at));
+            changed = true;
+        }
+        if (changed)
+            await PersistAsync();
+        if (watch.State.Firing.Count > 0)
+            await NotifyOwnersAsync();
     }
 
     private bool Rearm(decimal price, DateTimeOffset at)

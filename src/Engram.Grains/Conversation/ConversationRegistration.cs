@@ -29,6 +29,7 @@ public static class ConversationRegistration
         services.AddSingleton<LlmMetrics>();
         services.AddOptions<AlertOptions>().Bind(configuration.GetSection(AlertOptions.SectionName));
         services.TryAddSingleton<IAlertPriceSource, MarketAlertPriceSource>();
+        services.AddBinancePriceStream(configuration);
         services.TryAddSingleton<IPriceStream, NoPriceStream>();
         services.TryAddSingleton<Operations.IOperationalStatus, Operations.NoOperationalStatus>();
         // Replaced by the Telegram messenger when a bot token is configured.

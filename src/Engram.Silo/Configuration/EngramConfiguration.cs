@@ -22,6 +22,7 @@ public static class EngramConfiguration
         ["ENGRAM_ALLOWED_USERS"] = "telegram:allowed_users",
         ["ENGRAM_REDIS"] = "Redis:ConnectionString",
         ["BINANCE_BASE_URL"] = "MarketData:BinanceBaseUrl",
+        ["BINANCE_WS_URL"] = "PriceStream:BaseUrl",
         ["LOG_LEVEL"] = "Logging:Level",
     };
 

@@ -30,6 +30,7 @@ public static class KnownSettings
         (TelegramOptions.SectionName, typeof(TelegramOptions)),
         (AlertOptions.SectionName, typeof(AlertOptions)),
         (ChartOptions.SectionName, typeof(ChartOptions)),
+        (BinancePriceStreamOptions.SectionName, typeof(BinancePriceStreamOptions)),
     ];
 
     /// <summary>Keys read directly rather than through an options class.</summary>
