@@ -50,8 +50,10 @@ public sealed partial class TelegramPoller(
                 LogConflict(ex.Message);
                 await Delay(TimeSpan.FromSeconds(5), stoppingToken);
             }
-            catch (Exception ex) when (ex is RequestException or HttpRequestException or RedisException or TimeoutException or OrleansException)
+            catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
+                // Whatever fails (Telegram, Redis restarting, a grain call, the reminder service), the
+                // poller backs off and tries again; it never takes the silo down with it.
                 LogPollFailed(ex.GetType().Name, ex.Message, backoff.TotalSeconds);
                 await Delay(backoff, stoppingToken);
                 backoff = TimeSpan.FromSeconds(Math.Min(30, backoff.TotalSeconds * 2));

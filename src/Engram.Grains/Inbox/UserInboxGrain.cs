@@ -17,7 +17,10 @@ internal sealed partial class UserInboxGrain(
 {
     private const string DrainReminder = "drain-inbox";
     private const int CompletedKept = 256;
+    /// <summary>A one-way poke is lost if the user grain's silo dies; re-poke this often while anything waits.</summary>
+    private static readonly TimeSpan RepokeEvery = TimeSpan.FromSeconds(5);
     private bool reminderRegistered;
+    private IGrainTimer? repoke;
 
     public async Task AcceptAsync(InboundUpdate update)
     {
@@ -25,7 +28,19 @@ internal sealed partial class UserInboxGrain(
         if (!known)
         {
             await WriteAsync(state => state.Pending.Add(update));
-            await EnsureReminderAsync();
+            try
+            {
+                await EnsureReminderAsync();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The update is already durable (that is what accepting means); the re-poke timer and
+                // the next activation still drive it. Failing here would only make Telegram resend it.
+                LogReminderFailed(this.GetPrimaryKeyLong(), ex.GetType().Name);
+            }
+            // The reminder (1 min) survives this silo; the timer makes the common case, the user's
+            // silo dying, recover in seconds.
+            StartRepoking();
         }
         else
         {
@@ -50,7 +65,12 @@ internal sealed partial class UserInboxGrain(
                 state.Completed.RemoveRange(0, state.Completed.Count - CompletedKept);
         });
         if (inbox.State.Pending.Count == 0)
-            await RemoveReminderAsync();
+        {
+            repoke?.Dispose();
+            repoke = null;
+            // The drain reminder stays while the user is active (it removes itself on a tick that finds
+            // nothing pending): unregistering and registering it per message cost two Redis round trips.
+        }
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -65,9 +85,20 @@ internal sealed partial class UserInboxGrain(
     {
         // Updates accepted by a silo that died are picked up as soon as this grain comes back.
         if (inbox.State.Pending.Count > 0)
+        {
             PokeUser();
+            StartRepoking();
+        }
         return Task.CompletedTask;
     }
+
+    private void StartRepoking() =>
+        repoke ??= this.RegisterGrainTimer(() =>
+        {
+            if (inbox.State.Pending.Count > 0)
+                PokeUser();
+            return Task.CompletedTask;
+        }, new GrainTimerCreationOptions(RepokeEvery, RepokeEvery) { Interleave = true });
 
     private void PokeUser() => GrainFactory.GetGrain<IUserGrain>(this.GetPrimaryKeyLong()).ProcessInboxAsync().Ignore();
 
@@ -109,6 +140,9 @@ internal sealed partial class UserInboxGrain(
             await this.UnregisterReminder(reminder);
         reminderRegistered = false;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Inbox of user {UserId}: reminder bookkeeping failed ({Error}); carrying on")]
+    private partial void LogReminderFailed(long userId, string error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Update {UpdateId} for user {UserId} was already accepted")]
     private partial void LogRedelivered(long userId, long updateId);

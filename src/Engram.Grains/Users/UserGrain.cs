@@ -73,10 +73,18 @@ public sealed partial class UserGrain(
         var inbox = GrainFactory.GetGrain<IUserInboxGrain>(this.GetPrimaryKeyLong());
         while (await inbox.PeekAsync() is { } update)
         {
-            if (!user.State.ProcessedUpdateIds.Contains(update.UpdateId))
-                await HandleUpdateAsync(update);
-            await inbox.CompleteAsync(update.UpdateId);
-            await DeliverOutboxAsync();
+            try
+            {
+                if (!user.State.ProcessedUpdateIds.Contains(update.UpdateId))
+                    await HandleUpdateAsync(update);
+                await inbox.CompleteAsync(update.UpdateId);
+            }
+            finally
+            {
+                // Once handled, the replies are durable in the outbox: send them even if completing the
+                // inbox entry failed (its silo died); the inbox re-pokes and the completion is retried.
+                await DeliverOutboxAsync();
+            }
         }
     }
 
@@ -95,8 +103,10 @@ public sealed partial class UserGrain(
             handlingUpdateId = null;
         }
 
-        // One write records the update as handled and puts its replies in the outbox.
-        await UpdateAsync(account =>
+        // One write records the update as handled and puts its replies in the outbox. It is retried
+        // through a storage outage: the effect may already be stored (with the processed marker), so
+        // giving up here would lose the reply for good.
+        await RetryWhileStorageIsDownAsync(() => UpdateAsync(account =>
         {
             account.TryMarkUpdateProcessed(update.UpdateId);
             account.State.Active = true; // writing to the bot again undoes a block
@@ -109,7 +119,63 @@ public sealed partial class UserGrain(
             if (first && update.CallbackQueryId is not null)
                 Enqueue(account.State, update.ChatId, new ChatReply("", ReplyKind.Duplicate), update.UpdateId, update.CallbackQueryId);
             return true;
-        }, _ => true);
+        }, _ => true));
+    }
+
+    private static readonly TimeSpan StorageRetryBudget = TimeSpan.FromSeconds(60);
+
+    private async Task RetryWhileStorageIsDownAsync(Func<Task> write)
+    {
+        var deadline = DateTime.UtcNow + StorageRetryBudget;
+        for (var delay = TimeSpan.FromMilliseconds(250); ; delay = TimeSpan.FromMilliseconds(Math.Min(5_000, delay.TotalMilliseconds * 2)))
+        {
+            try
+            {
+                await write();
+                return;
+            }
+            catch (UserStateUnavailableException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(delay);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Forgets a message the transport accepted. Never reloads state on failure (that would bring
+    /// the message back and send it twice): the removal stays in memory and is written when storage answers.
+    /// </summary>
+    private async Task RemoveSentAsync(long messageId)
+    {
+        await writeLock.WaitAsync();
+        try
+        {
+            user.State.Outbox.RemoveAll(m => m.Id == messageId);
+            var deadline = DateTime.UtcNow + StorageRetryBudget;
+            for (var delay = TimeSpan.FromMilliseconds(250); ; delay = TimeSpan.FromMilliseconds(Math.Min(5_000, delay.TotalMilliseconds * 2)))
+            {
+                try
+                {
+                    await user.WriteStateAsync();
+                    return;
+                }
+                catch (InconsistentStateException)
+                {
+                    // Another activation wrote meanwhile: take its state, without the sent message.
+                    await user.ReadStateAsync();
+                    user.State.Outbox.RemoveAll(m => m.Id == messageId);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException && DateTime.UtcNow < deadline)
+                {
+                    LogWriteFailed(ex, this.GetPrimaryKeyLong());
+                    await Task.Delay(delay);
+                }
+            }
+        }
+        finally
+        {
+            writeLock.Release();
+        }
     }
 
     private async Task<IReadOnlyList<ChatReply>> RepliesForAsync(InboundUpdate update)
@@ -126,7 +192,8 @@ public sealed partial class UserGrain(
             return [ChatReply.Notice($"🐢 Slow down a little: try again in {wait} s.")];
         }
 
-        await using var typing = messenger.BeginTyping(update.ChatId);
+        // Commands answer in milliseconds; "typing…" is for questions that wait on the LLM.
+        await using var typing = isCommand ? NoTyping.Instance : messenger.BeginTyping(update.ChatId);
         return await conversation.HandleAsync(this.GetPrimaryKeyLong(), this, new IncomingMessage(update.Text, update.ChatId, update.UpdateId),
             notify: reply => messenger.SendAsync(this.GetPrimaryKeyLong(), update.ChatId, reply, null, CancellationToken.None));
     }
@@ -164,7 +231,7 @@ public sealed partial class UserGrain(
             {
                 case DeliveryOutcome.Delivered:
                 case DeliveryOutcome.Rejected:
-                    await UpdateAsync(account => account.State.Outbox.RemoveAll(m => m.Id == message.Id) > 0, _ => true);
+                    await RemoveSentAsync(message.Id);
                     break;
                 case DeliveryOutcome.RecipientBlocked when message.ChatId == this.GetPrimaryKeyLong():
                     // The user blocked the bot: stop sending; their next message re-activates them.
@@ -197,15 +264,27 @@ public sealed partial class UserGrain(
 
     private bool delivering;
 
+    private sealed class NoTyping : IAsyncDisposable
+    {
+        public static readonly NoTyping Instance = new();
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
     public Task ReceiveReminder(string reminderName, TickStatus status) => DeliverOutboxAsync();
+
+    /// <summary>Whether the outbox reminder is registered, once known (null: ask the reminder service).</summary>
+    private bool? outboxReminderSet;
 
     private async Task SetOutboxReminderAsync(bool wanted)
     {
+        if (outboxReminderSet == wanted)
+            return;
         var existing = await this.GetReminder(OutboxReminder);
         if (wanted && existing is null)
             await this.RegisterOrUpdateReminder(OutboxReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         else if (!wanted && existing is not null)
             await this.UnregisterReminder(existing);
+        outboxReminderSet = wanted;
     }
 
     /// <summary>Puts a notification (e.g. a triggered alert) in the outbox and tries to deliver it.</summary>

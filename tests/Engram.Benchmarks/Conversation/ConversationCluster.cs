@@ -6,6 +6,7 @@ using Engram.Grains.Users;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orleans.Serialization;
 using Orleans.Storage;
 using Orleans.TestingHost;
 using StackExchange.Redis;

@@ -3,6 +3,10 @@ using System.Globalization;
 using System.Text;
 using Engram.Abstractions.Conversation;
 using Engram.Abstractions.Users;
+using Engram.Agent;
+using Engram.Trading.Tools;
+using Microsoft.Extensions.DependencyInjection;
+using AI = Microsoft.Extensions.AI;
 using Engram.Benchmarks.Ingress;
 using Engram.TestServers;
 using Orleans.TestingHost;
@@ -68,8 +72,8 @@ public static class ConversationDriver
                     var before = script.Calls;
                     var started = Stopwatch.GetTimestamp();
                     var reply = await AskAsync(users[i % users.Length], $"question {i}: should I buy bitcoin now?");
-                    var total = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                    sequential.Add((total, script.Calls - before));
+                    var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    sequential.Add((elapsed, script.Calls - before));
                     if (!reply.Contains(Answer, StringComparison.Ordinal))
                         wrong++;
                 }
@@ -124,6 +128,8 @@ public static class ConversationDriver
                 ]);
             }
 
+            var components = await ComponentsAsync(cluster, llm, script, Interlocked.Increment(ref nextUser), 200);
+
             var text = new StringBuilder();
             text.Append('\n').Append(CultureInfo.InvariantCulture, $"Sequential questions (scripted LLM delay {delay.TotalMilliseconds:0} ms per round; goal: added p50 < 5 ms)\n");
             text.Append(LoadTools.Table(
@@ -133,6 +139,8 @@ public static class ConversationDriver
             text.Append(LoadTools.Table(
                 ["scenario", "users", "answered by the LLM", "max in flight at the LLM", "LLM requests", "wall s", "ideal wall s", "p50 ms", "p99 ms", "max ms", "timeouts/errors"],
                 burstRows));
+            text.Append("\nPieces of a question's path, measured alone (median of 200 calls, warm grain)\n");
+            text.Append(LoadTools.Table(["call", "p50 µs", "p99 µs", "what it stands for"], components));
             Console.WriteLine(text);
             return failures == 0 ? 0 : 1;
         }
@@ -141,6 +149,73 @@ public static class ConversationDriver
             await cluster.DisposeAsync();
         }
     }
+
+    /// <summary>
+    /// Engram's pieces measured alone: the client → grain hop, a command through the conversation, one state write,
+    /// the tool, and the LLM client stack (OpenAI SDK + function invocation) against the stand-in answering at once.
+    /// </summary>
+    private static async Task<List<IReadOnlyList<string>>> ComponentsAsync(InProcessTestCluster cluster, OpenAiServer llm, Script script, long userId, int samples)
+    {
+        var user = cluster.Client.GetGrain<IUserGrain>(userId);
+        await user.HandleMessageAsync(new IncomingMessage("/start", userId));
+        var rows = new List<IReadOnlyList<string>>();
+        async Task Measure(string name, string meaning, Func<Task> call)
+        {
+            for (var i = 0; i < 20; i++)
+                await call();
+            var times = new double[samples];
+            for (var i = 0; i < samples; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                await call();
+                times[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            }
+            Array.Sort(times);
+            rows.Add([name, Us(LoadTools.Percentile(times, 50)), Us(LoadTools.Percentile(times, 99)), meaning]);
+        }
+        await Measure("GetSettingsAsync", "client → user grain → client, no work (the hop every question pays once)", () => user.GetSettingsAsync());
+        await Measure("HandleMessageAsync(\"/help\")", "the conversation service on a command, no I/O", () => user.HandleMessageAsync(new IncomingMessage("/help", userId)));
+        await Measure("HandleMessageAsync(\"/alerts\")", "a command reading the user's alerts (grain-internal calls)", () => user.HandleMessageAsync(new IncomingMessage("/alerts", userId)));
+        await Measure("AppendExchangeAsync", "one user state write to Redis (a question persists its exchange once)", () => user.AppendExchangeAsync("q", "a"));
+
+        var services = cluster.Silos[0].ServiceProvider;
+        var trading = services.GetRequiredService<TradingToolService>();
+        var clients = services.GetRequiredService<LlmClientFactory>();
+        await Measure("analyze_market BTC/USDT 1h", "the tool the scripted model calls (cached candles, indicators, JSON)", () => trading.AnalyzeMarketAsync("BTC/USDT", "1h"));
+
+        // The request Engram sends: system prompt, the question, the six tools.
+        var tools = new AgentTools(trading, new UserContext(await user.GetPortfolioAsync(), await user.GetAlertsAsync(), await user.GetSettingsAsync()));
+        List<AI.ChatMessage> messages =
+        [
+            new(AI.ChatRole.System, SystemPrompt.For("1h", "medium", DateTimeOffset.UtcNow)),
+            new(AI.ChatRole.User, "should I buy bitcoin now?"),
+        ];
+        var options = new AI.ChatOptions { ModelId = clients.Model, Temperature = 0.3f, Tools = [.. tools.Functions], ToolMode = AI.ChatToolMode.Auto };
+        var delay = script.Delay;
+        script.Delay = TimeSpan.Zero;
+        try
+        {
+            script.WithTool = false;
+            await Measure("IChatClient round, LLM answers at once", "OpenAI SDK + function invocation + loopback HTTP + the stand-in, one round", () => clients.ChatClient.GetResponseAsync(messages, options));
+            var body = llm.Requests[^1].RawJson;
+            using var http = new HttpClient();
+            await Measure("raw POST of that request, LLM answers at once", "loopback HTTP + the stand-in alone (subtract from the row above)", async () =>
+            {
+                using var content = new StringContent(body, Encoding.UTF8, "application/json");
+                using var response = await http.PostAsync(llm.BaseUrl + "/v1/chat/completions", content);
+                await response.Content.ReadAsByteArrayAsync();
+            });
+            script.WithTool = true;
+            await Measure("IChatClient with a tool round, LLM at once", "two rounds + analyze_market, as the tool scenario", () => clients.ChatClient.GetResponseAsync(messages, options));
+        }
+        finally
+        {
+            script.Delay = delay;
+        }
+        return rows;
+    }
+
+    private static string Us(double ms) => (ms * 1000).ToString("0", CultureInfo.InvariantCulture);
 
     private static async Task<string> AskAsync(IUserGrain user, string question)
     {
@@ -174,6 +249,8 @@ public static class ConversationDriver
     {
         private int calls;
 
+        public TimeSpan Delay { get; set; } = delay;
+
         public volatile bool WithTool;
 
         public int Calls => Volatile.Read(ref calls);
@@ -183,8 +260,8 @@ public static class ConversationDriver
             Interlocked.Increment(ref calls);
             var toolAnswered = request.Messages.Any(m => m.Role == "tool");
             return WithTool && !toolAnswered
-                ? ScriptedReply.ToolCall("analyze_market", new { pair = "BTC/USDT", timeframe = "1h" }).After(delay)
-                : ScriptedReply.Text(Answer).After(delay);
+                ? ScriptedReply.ToolCall("analyze_market", new { pair = "BTC/USDT", timeframe = "1h" }).After(Delay)
+                : ScriptedReply.Text(Answer).After(Delay);
         }
     }
 }

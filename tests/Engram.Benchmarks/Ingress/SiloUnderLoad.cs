@@ -13,9 +13,12 @@ public sealed class SiloUnderLoad : IAsyncDisposable
     private readonly Process process;
     private readonly ConcurrentQueue<string> output = new();
 
-    private SiloUnderLoad(Process process, int httpPort)
+    private readonly string workDirectory;
+
+    private SiloUnderLoad(Process process, int httpPort, string workDirectory)
     {
         this.process = process;
+        this.workDirectory = workDirectory;
         HttpPort = httpPort;
         process.OutputDataReceived += (_, e) => Keep(e.Data);
         process.ErrorDataReceived += (_, e) => Keep(e.Data);
@@ -55,7 +58,7 @@ public sealed class SiloUnderLoad : IAsyncDisposable
         foreach (var (key, value) in environment)
             start.Environment[key] = value;
 
-        var silo = new SiloUnderLoad(Process.Start(start)!, httpPort);
+        var silo = new SiloUnderLoad(Process.Start(start)!, httpPort, workDirectory);
         await silo.WaitUntilReadyAsync(TimeSpan.FromSeconds(90));
         return silo;
     }
@@ -89,7 +92,7 @@ public sealed class SiloUnderLoad : IAsyncDisposable
         throw new TimeoutException($"Silo not ready within {timeout}:{Environment.NewLine}{Output}");
     }
 
-    /// <summary>SIGTERM and a bounded wait, then kill.</summary>
+    /// <summary>SIGTERM and a bounded wait, then kill; the working directory (its logs) goes too.</summary>
     public async ValueTask DisposeAsync()
     {
         if (!process.HasExited)
@@ -107,5 +110,6 @@ public sealed class SiloUnderLoad : IAsyncDisposable
             }
         }
         process.Dispose();
+        try { Directory.Delete(workDirectory, recursive: true); } catch (IOException) { }
     }
 }

@@ -34,7 +34,8 @@ public static class WebhookLoadDriver
             Users: o.Int("users", 1000),
             Concurrency: o.Int("concurrency", 64),
             Commands: o.Str("commands", "/alerts,/portfolio").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            Configuration: o.Str("configuration", "Release"));
+            Configuration: o.Str("configuration", "Release"),
+            Kind: o.Str("kind", "message"));
         Console.WriteLine($"webhook load: {settings}");
 
         await using var redis = await RedisProcess.StartAsync();
@@ -104,10 +105,10 @@ public static class WebhookLoadDriver
         }
     }
 
-    public sealed record Settings(int Silos, int Seconds, int Warmup, int Users, int Concurrency, string[] Commands, string Configuration)
+    public sealed record Settings(int Silos, int Seconds, int Warmup, int Users, int Concurrency, string[] Commands, string Configuration, string Kind)
     {
         public override string ToString() =>
-            $"silos={Silos} seconds={Seconds} warmup={Warmup} users={Users} concurrency={Concurrency} commands={string.Join(",", Commands)} ({Configuration})";
+            $"silos={Silos} seconds={Seconds} warmup={Warmup} users={Users} concurrency={Concurrency} commands={string.Join(",", Commands)} kind={Kind} ({Configuration})";
     }
 
     private sealed class Load(HttpClient http, Uri[] targets, Settings settings)
@@ -148,10 +149,11 @@ public static class WebhookLoadDriver
                     var target = targets[random.Next(targets.Length)];
                     var started = Stopwatch.GetTimestamp();
                     HttpStatusCode status;
+                    var kind = settings.Kind;
                     string? failure = null;
                     try
                     {
-                        status = await PostAsync(target, user, text);
+                        status = await PostAsync(target, user, text, kind);
                     }
                     catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
                     {
@@ -190,7 +192,7 @@ public static class WebhookLoadDriver
             Array.Sort(latencies);
 
             // How long the replies take to catch up with what was accepted (each command is answered once).
-            var expectedReplies = settings.Users + Interlocked.Read(ref sequence);
+            var expectedReplies = settings.Users + (settings.Kind == "message" ? Interlocked.Read(ref sequence) : 0);
             var drain = Stopwatch.StartNew();
             await botApi.WaitUntilAsync(b => b.SentMessages.Count >= expectedReplies, TimeSpan.FromSeconds(60));
             var drained = botApi.SentMessages.Count;
@@ -199,10 +201,10 @@ public static class WebhookLoadDriver
                 before, after, commands, expectedReplies, drained, drain.Elapsed, silos.Count);
         }
 
-        private async Task<HttpStatusCode> PostAsync(Uri target, long userId, string text)
+        private async Task<HttpStatusCode> PostAsync(Uri target, long userId, string text, string kind = "message")
         {
             var updateId = Interlocked.Increment(ref nextUpdateId);
-            using var content = new ByteArrayContent(UpdateJson(updateId, userId, text));
+            using var content = new ByteArrayContent(UpdateJson(updateId, userId, text, kind));
             content.Headers.ContentType = Json;
             using var response = await http.PostAsync(target, content);
             return response.StatusCode;
@@ -216,13 +218,16 @@ public static class WebhookLoadDriver
         }
     }
 
-    /// <summary>An update shaped as Telegram sends it (doc_update_message.json), with the bot_command entity Telegram adds.</summary>
-    public static byte[] UpdateJson(long updateId, long userId, string text)
+    /// <summary>
+    /// An update shaped as Telegram sends it (doc_update_message.json), with the bot_command entity Telegram adds.
+    /// <paramref name="kind"/> "edited_message" is acknowledged by the router without touching a grain: the HTTP + JSON floor.
+    /// </summary>
+    public static byte[] UpdateJson(long updateId, long userId, string text, string kind = "message")
     {
         var commandLength = text.IndexOf(' ') is var space and >= 0 ? space : text.Length;
         var date = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         return Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
-            $$"""{"update_id":{{updateId}},"message":{"message_id":{{updateId % 1_000_000 + 1}},"from":{"id":{{userId}},"is_bot":false,"first_name":"Load","last_name":"User{{userId}}","username":"load{{userId}}","language_code":"en"},"chat":{"id":{{userId}},"first_name":"Load","last_name":"User{{userId}}","username":"load{{userId}}","type":"private"},"date":{{date}},"text":"{{text}}","entities":[{"offset":0,"length":{{commandLength}},"type":"bot_command"}]}}"""));
+            $$$"""{"update_id":{{{updateId}}},"{{{kind}}}":{"message_id":{{{updateId % 1_000_000 + 1}}},"from":{"id":{{{userId}}},"is_bot":false,"first_name":"Load","last_name":"User{{{userId}}}","username":"load{{{userId}}}","language_code":"en"},"chat":{"id":{{{userId}}},"first_name":"Load","last_name":"User{{{userId}}}","username":"load{{{userId}}}","type":"private"},"date":{{{date}}},"text":"{{{text}}}","entities":[{"offset":0,"length":{{{commandLength}}},"type":"bot_command"}]}}"""));
     }
 
     private sealed record Snapshot(long At, double[] SiloCpuMs, double RedisCpuMs, double DriverCpuMs, double MachineBusyMs, double MachineTotalMs, int Replies)
