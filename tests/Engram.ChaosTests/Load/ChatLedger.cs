@@ -1,0 +1,162 @@
+using System.Text.RegularExpressions;
+using Engram.TestServers;
+
+namespace Engram.ChaosTests.Load;
+
+/// <summary>One update a simulated user sent, and the reply matched to it (a user's replies come in the order of their updates).</summary>
+public sealed record SentUpdate(int UpdateId, string Text, DateTimeOffset EnqueuedAt)
+{
+    public Received? Reply { get; set; }
+}
+
+/// <summary>A message the bot sent to a user's chat, as the Bot API stand-in received it.</summary>
+public sealed record Received(string Text, DateTimeOffset At);
+
+/// <summary>A reply and the update it answers (null when the user got more replies than it sent updates).</summary>
+public sealed record MatchedReply(SentUpdate? Update, Received Reply);
+
+/// <summary>Everything one user sent and saw.</summary>
+public sealed class UserLog(long userId)
+{
+    public long UserId { get; } = userId;
+    public List<SentUpdate> Updates { get; } = [];
+    public List<Received> Replies { get; } = [];
+    /// <summary>"🔔 BTC/USDT is above …" messages, keyed by nothing: counted per alert id later.</summary>
+    public List<Received> Notifications { get; } = [];
+    /// <summary>"⏳ I'm busy…" notices sent before an answer: not replies.</summary>
+    public List<Received> Interim { get; } = [];
+    internal TaskCompletionSource? Waiter;
+    internal int WaitingFor;
+}
+
+/// <summary>
+/// The users' view of the run: the updates each sent and every message the bot sent back, read
+/// from the Bot API stand-in as they arrive. Replies are matched to updates in order per user;
+/// alert notifications and "busy" notices are kept apart because they answer no update.
+/// </summary>
+public sealed partial class ChatLedger : IAsyncDisposable
+{
+    private readonly BotApiServer telegram;
+    private readonly Dictionary<long, UserLog> users = [];
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task tracking;
+    private readonly List<MatchedReply> allReplies = [];
+    private int seen;
+
+    public ChatLedger(BotApiServer telegram, IEnumerable<long> userIds)
+    {
+        this.telegram = telegram;
+        foreach (var id in userIds)
+            users[id] = new UserLog(id);
+        tracking = Task.Run(TrackAsync);
+    }
+
+    [GeneratedRegex(@"^🔔 \S+ is (above|below) ")]
+    public static partial Regex AlertNotification();
+
+    [GeneratedRegex(@"Alert #(\d+)")]
+    public static partial Regex AlertId();
+
+    public IReadOnlyCollection<UserLog> Users => users.Values;
+
+    public UserLog this[long userId] => users[userId];
+
+    /// <summary>Updates enqueued so far, all users.</summary>
+    public int SentCount => Volatile.Read(ref sentCount);
+    private int sentCount;
+
+    /// <summary>Every reply (not notifications) in arrival order, for recovery times.</summary>
+    public IReadOnlyList<MatchedReply> AllReplies { get { lock (allReplies) return allReplies.ToArray(); } }
+
+    /// <summary>Queues a message from the user at the stand-in (as if typed in Telegram).</summary>
+    public SentUpdate Send(long userId, string text)
+    {
+        var log = users[userId];
+        lock (log)
+        {
+            var updateId = telegram.EnqueueMessage(userId, text);
+            var update = new SentUpdate(updateId, text, DateTimeOffset.UtcNow);
+            log.Updates.Add(update);
+            Interlocked.Increment(ref sentCount);
+            return update;
+        }
+    }
+
+    /// <summary>Waits until the user has at least <paramref name="count"/> replies.</summary>
+    public async Task<bool> WaitForRepliesAsync(long userId, int count, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var log = users[userId];
+        Task wait;
+        lock (log)
+        {
+            if (log.Replies.Count >= count)
+                return true;
+            log.Waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            log.WaitingFor = count;
+            wait = log.Waiter.Task;
+        }
+        try
+        {
+            await wait.WaitAsync(timeout, cancellationToken);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            lock (log)
+                return log.Replies.Count >= count;
+        }
+    }
+
+    private async Task TrackAsync()
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            Drain();
+            try { await Task.Delay(20, stop.Token); } catch (OperationCanceledException) { }
+        }
+        Drain();
+    }
+
+    /// <summary>Reads messages the stand-in received since the last call (its list only grows).</summary>
+    public void Drain()
+    {
+        var sent = telegram.SentMessages;
+        for (; seen < sent.Count; seen++)
+        {
+            var message = sent[seen];
+            if (!users.TryGetValue(message.ChatId, out var log))
+                continue;
+            var received = new Received(message.PlainText, message.ReceivedAt);
+            lock (log)
+            {
+                if (AlertNotification().IsMatch(received.Text))
+                {
+                    log.Notifications.Add(received);
+                    continue;
+                }
+                if (received.Text.StartsWith("⏳ ", StringComparison.Ordinal))
+                {
+                    log.Interim.Add(received);
+                    continue;
+                }
+                var update = log.Replies.Count < log.Updates.Count ? log.Updates[log.Replies.Count] : null;
+                update?.Reply = received;
+                log.Replies.Add(received);
+                lock (allReplies)
+                    allReplies.Add(new MatchedReply(update, received));
+                if (log.Waiter is { } waiter && log.Replies.Count >= log.WaitingFor)
+                {
+                    log.Waiter = null;
+                    waiter.TrySetResult();
+                }
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await stop.CancelAsync();
+        await tracking;
+        stop.Dispose();
+    }
+}
