@@ -480,7 +480,7 @@ public sealed partial class ConversationService(
     private static string Pretty(string symbol) => UserAccount.Pretty(symbol);
     private static string Word(AlertCondition c) => c == AlertCondition.Above ? "above" : "below";
     private static string Number(decimal v) => UserAccount.Format(v);
-    private static string Money(decimal v) => v >= 1000 ? v.ToString("#,0.00", CultureInfo.InvariantCulture) : v >= 1 ? v.ToString("#,0.####", CultureInfo.InvariantCulture) : v.ToString("0.########", CultureInfo.InvariantCulture);
+    private static string Money(decimal v) => Alerts.AlertNotification.Money(v);
     private static string Signed(decimal v) => (v > 0 ? "+" : v < 0 ? "−" : "") + Money(Math.Abs(v));
     private static string Pct(decimal part, decimal whole) => whole == 0 ? "n/a" : (part / whole * 100).ToString("+0.##;−0.##;0", CultureInfo.InvariantCulture) + "%";
     private static string Distance(decimal price, decimal threshold) => (Math.Abs(threshold - price) / price * 100).ToString("0.##", CultureInfo.InvariantCulture) + "%";
