@@ -177,7 +177,7 @@ public sealed partial class ConversationService(
             System.Text.Json.JsonSerializer.Serialize(new { pair = result.Value!.Symbol, timeframe = result.Value.Timeframe }),
             result.ToJson(), summary, Stopwatch.GetElapsedTime(started).TotalMilliseconds, false, result.Value.LastCandleCloseTime);
         // The numbers are final; the model is asked only to comment on them.
-        var answer = await AskWorkerAsync(userId, user, $"Comment on this analysis of {result.Value.Symbol} {result.Value.Timeframe}.", null, [invocation]);
+        var answer = await AskWorkerAsync(userId, user, settings, $"Comment on this analysis of {result.Value.Symbol} {result.Value.Timeframe}.", null, [invocation]);
         var text = ReplyFormatter.Format(answer, settings.ResponseFormat, lead: summary);
         if (settings.ResponseFormat == ResponseFormat.Detailed
             && await RenderPriceChartAsync(user, result.Value.Symbol, Timeframe.Parse(result.Value.Timeframe)) is { IsSuccess: true } chart)
@@ -425,14 +425,14 @@ public sealed partial class ConversationService(
             return ChatReply.Error($"That message is {question.Length} characters; please keep questions under {llm.Value.MaxQuestionChars}.");
 
         var settings = await user.GetSettingsAsync();
-        var answer = await AskWorkerAsync(userId, user, question, notify, null);
+        var answer = await AskWorkerAsync(userId, user, settings, question, notify, null);
         if (answer.Outcome == LlmOutcome.Busy)
             return ChatReply.Notice(answer.CleanText);
         await user.AppendExchangeAsync(question, answer.CleanText);
         return new ChatReply(ReplyFormatter.Format(answer, settings.ResponseFormat));
     }
 
-    private async Task<LlmAnswer> AskWorkerAsync(long userId, IUserGrain user, string question, Func<ChatReply, Task>? notify, IReadOnlyList<ToolInvocation>? precomputed)
+    private async Task<LlmAnswer> AskWorkerAsync(long userId, IUserGrain user, EffectiveSettings settings, string question, Func<ChatReply, Task>? notify, IReadOnlyList<ToolInvocation>? precomputed)
     {
         var worker = grains.GetGrain<ILlmWorkerGrain>(0);
         var load = await worker.GetLoadAsync();
@@ -441,7 +441,7 @@ public sealed partial class ConversationService(
             // Say so at once rather than leave the user wondering; the answer follows when a slot frees.
             await notify(ChatReply.Notice($"⏳ I'm busy with other questions; yours is queued ({load.Queued + 1} waiting)."));
         }
-        var context = new UserContext(await user.GetPortfolioAsync(), await user.GetAlertsAsync(), await user.GetSettingsAsync());
+        var context = new UserContext(await user.GetPortfolioAsync(), await user.GetAlertsAsync(), settings);
         return await worker.AskAsync(new LlmRequest(userId, question, await user.GetHistoryAsync(), context, precomputed));
     }
 

@@ -123,11 +123,15 @@ public sealed partial class UserGrain(
     }
 
     private static readonly TimeSpan StorageRetryBudget = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Exponential backoff for storage outages, capped at 5 s.</summary>
+    private static TimeSpan NextRetryDelay(TimeSpan delay) => TimeSpan.FromMilliseconds(Math.Min(5_000, delay.TotalMilliseconds * 2));
 
     private async Task RetryWhileStorageIsDownAsync(Func<Task> write)
     {
         var deadline = DateTime.UtcNow + StorageRetryBudget;
-        for (var delay = TimeSpan.FromMilliseconds(250); ; delay = TimeSpan.FromMilliseconds(Math.Min(5_000, delay.TotalMilliseconds * 2)))
+        for (var delay = FirstRetryDelay; ; delay = NextRetryDelay(delay))
         {
             try
             {
@@ -152,7 +156,7 @@ public sealed partial class UserGrain(
         {
             user.State.Outbox.RemoveAll(m => m.Id == messageId);
             var deadline = DateTime.UtcNow + StorageRetryBudget;
-            for (var delay = TimeSpan.FromMilliseconds(250); ; delay = TimeSpan.FromMilliseconds(Math.Min(5_000, delay.TotalMilliseconds * 2)))
+            for (var delay = FirstRetryDelay; ; delay = NextRetryDelay(delay))
             {
                 try
                 {
