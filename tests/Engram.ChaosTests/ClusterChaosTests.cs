@@ -80,6 +80,9 @@ public sealed class ClusterChaosTests(ITestOutputHelper output)
         var summaryFile = Path.Combine(ChaosPaths.Results, "chaos-summary.txt");
         await File.WriteAllTextAsync(summaryFile, report.Summary);
         await File.WriteAllTextAsync(Path.Combine(logDirectory, "problems.txt"), report.Problems);
+        foreach (var stalled in users.Where(u => u.Stalled).Take(5))
+            await File.AppendAllTextAsync(Path.Combine(logDirectory, "problems.txt"),
+                $"{Environment.NewLine}== Redis for stalled user {stalled.Id} at the end{Environment.NewLine}{await cluster.DescribeUserAsync(stalled.Id)}");
         output.WriteLine($"summary: {summaryFile}; logs and transcripts of users with a problem: {logDirectory}");
         log.Write(report.Summary);
         try { Directory.Delete(work, recursive: true); } catch (IOException) { }

@@ -275,7 +275,7 @@ internal sealed partial class PriceWatchGrain(
         {
             stream.Watch(Symbol);
             poller = this.RegisterGrainTimer(PollAsync, new GrainTimerCreationOptions(options.Value.PollInterval, options.Value.PollInterval) { Interleave = true });
-            await this.RegisterOrUpdateReminder(KeepWatching, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            await this.RegisterOrUpdateReminder(KeepWatching, RecoveryReminders.Period, RecoveryReminders.Period);
         }
         else if (!busy && poller is not null)
         {

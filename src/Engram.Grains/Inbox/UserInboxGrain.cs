@@ -9,7 +9,8 @@ namespace Engram.Grains.Inbox;
 /// Accepts a user's updates durably and at once, so the Telegram poller (or webhook) can confirm
 /// them without waiting for answers. It never awaits the user grain: it pokes it with a one-way
 /// call, and a reminder pokes it again while anything is pending, so an update accepted just
-/// before a silo crash is still answered after failover.
+/// before a silo crash is still answered after failover (within a reminder period, 15 s, of the
+/// crash being detected), even when the user grain died in the same crash.
 /// </summary>
 internal sealed partial class UserInboxGrain(
     [PersistentState(stateName: "inbox", storageName: StorageNames.Users)] IPersistentState<InboxState> inbox,
@@ -19,12 +20,16 @@ internal sealed partial class UserInboxGrain(
     private const int CompletedKept = 256;
     /// <summary>A one-way poke is lost if the user grain's silo dies; re-poke this often while anything waits.</summary>
     private static readonly TimeSpan RepokeEvery = TimeSpan.FromSeconds(5);
+    /// <summary>The drain reminder is kept this long after the last update, so a chatting user costs no reminder churn.</summary>
+    private static readonly TimeSpan KeepReminderWhileIdle = TimeSpan.FromMinutes(2);
     private bool reminderRegistered;
+    private DateTime lastAccepted = DateTime.UtcNow;
     private IGrainTimer? repoke;
 
     public async Task AcceptAsync(InboundUpdate update)
     {
         var known = inbox.State.Pending.Any(u => u.UpdateId == update.UpdateId) || inbox.State.Completed.Contains(update.UpdateId);
+        lastAccepted = DateTime.UtcNow;
         if (!known)
         {
             await WriteAsync(state => state.Pending.Add(update));
@@ -38,8 +43,8 @@ internal sealed partial class UserInboxGrain(
                 // the next activation still drive it. Failing here would only make Telegram resend it.
                 LogReminderFailed(this.GetPrimaryKeyLong(), ex.GetType().Name);
             }
-            // The reminder (1 min) survives this silo; the timer makes the common case, the user's
-            // silo dying, recover in seconds.
+            // The reminder survives this silo; the timer makes the common case, the user's silo
+            // dying, recover in seconds.
             StartRepoking();
         }
         else
@@ -68,16 +73,19 @@ internal sealed partial class UserInboxGrain(
         {
             repoke?.Dispose();
             repoke = null;
-            // The drain reminder stays while the user is active (it removes itself on a tick that finds
-            // nothing pending): unregistering and registering it per message cost two Redis round trips.
+            // The drain reminder stays while the user is active (it removes itself once the user has
+            // been idle a while): unregistering and registering it per message cost two Redis round trips.
         }
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (inbox.State.Pending.Count > 0)
+        {
+            LogRevived(this.GetPrimaryKeyLong(), inbox.State.Pending.Count, "reminder");
             PokeUser();
-        else
+        }
+        else if (DateTime.UtcNow - lastAccepted > KeepReminderWhileIdle)
             await RemoveReminderAsync();
     }
 
@@ -86,6 +94,7 @@ internal sealed partial class UserInboxGrain(
         // Updates accepted by a silo that died are picked up as soon as this grain comes back.
         if (inbox.State.Pending.Count > 0)
         {
+            LogRevived(this.GetPrimaryKeyLong(), inbox.State.Pending.Count, "activation");
             PokeUser();
             StartRepoking();
         }
@@ -129,7 +138,7 @@ internal sealed partial class UserInboxGrain(
     {
         if (reminderRegistered)
             return;
-        await this.RegisterOrUpdateReminder(DrainReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        await this.RegisterOrUpdateReminder(DrainReminder, RecoveryReminders.Period, RecoveryReminders.Period);
         reminderRegistered = true;
     }
 
@@ -143,6 +152,9 @@ internal sealed partial class UserInboxGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Inbox of user {UserId}: reminder bookkeeping failed ({Error}); carrying on")]
     private partial void LogReminderFailed(long userId, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Inbox of user {UserId}: {Pending} update(s) waiting, poking the user again ({Trigger})")]
+    private partial void LogRevived(long userId, int pending, string trigger);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Update {UpdateId} for user {UserId} was already accepted")]
     private partial void LogRedelivered(long userId, long updateId);

@@ -73,18 +73,12 @@ public sealed partial class UserGrain(
         var inbox = GrainFactory.GetGrain<IUserInboxGrain>(this.GetPrimaryKeyLong());
         while (await inbox.PeekAsync() is { } update)
         {
-            try
-            {
-                if (!user.State.ProcessedUpdateIds.Contains(update.UpdateId))
-                    await HandleUpdateAsync(update);
-                await inbox.CompleteAsync(update.UpdateId);
-            }
-            finally
-            {
-                // Once handled, the replies are durable in the outbox: send them even if completing the
-                // inbox entry failed (its silo died); the inbox re-pokes and the completion is retried.
-                await DeliverOutboxAsync();
-            }
+            if (!user.State.ProcessedUpdateIds.Contains(update.UpdateId))
+                await HandleUpdateAsync(update);
+            // Send before completing the inbox entry: until it is completed the inbox keeps poking,
+            // so a crash right after the handling write still gets the replies (now in the outbox) out.
+            await DeliverOutboxAsync();
+            await inbox.CompleteAsync(update.UpdateId);
         }
     }
 
@@ -211,18 +205,15 @@ public sealed partial class UserGrain(
 
     public async Task DeliverOutboxAsync()
     {
-        // Alert notifications interleave with other turns: one delivery loop at a time, or a message could go out twice.
-        if (!messenger.IsEnabled || delivering)
+        if (!messenger.IsEnabled)
             return;
-        delivering = true;
-        try
-        {
-            await DeliverPendingAsync();
-        }
-        finally
-        {
-            delivering = false;
-        }
+        // Alert notifications interleave with other turns: one delivery loop at a time, or a message
+        // could go out twice. A caller that finds one running waits for it (its callers see its
+        // errors), so "delivered" means delivered when this returns, and then sends what is left.
+        while (delivery is { IsCompleted: false } running)
+            await running.ContinueWith(_ => { }, TaskScheduler.Current);
+        delivery = DeliverPendingAsync();
+        await delivery;
     }
 
     private async Task DeliverPendingAsync()
@@ -266,7 +257,7 @@ public sealed partial class UserGrain(
         await SetOutboxReminderAsync(false);
     }
 
-    private bool delivering;
+    private Task? delivery;
 
     private sealed class NoTyping : IAsyncDisposable
     {

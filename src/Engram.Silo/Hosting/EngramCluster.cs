@@ -58,6 +58,7 @@ public static class EngramCluster
 
             silo.UseRedisClustering(o => o.ConfigurationOptions = redis.ToConfigurationOptions());
             silo.UseRedisReminderService(o => o.ConfigurationOptions = redis.ToConfigurationOptions());
+            silo.ConfigureRecoveryReminders();
 
             silo.AddEngramGrainStorage(redis);
 

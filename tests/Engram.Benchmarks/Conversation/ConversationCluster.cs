@@ -51,6 +51,7 @@ public static class ConversationCluster
                 });
             }
             silo.UseInMemoryReminderService();
+            silo.ConfigureRecoveryReminders();
             silo.Services.AddSingleton(TimeProvider.System);
             silo.Services.AddOptions<UserGrainOptions>().Bind(configuration.GetSection(UserGrainOptions.SectionName));
             silo.Services.AddOptions<LmStudioOptions>().Bind(configuration.GetSection(LmStudioOptions.SectionName));

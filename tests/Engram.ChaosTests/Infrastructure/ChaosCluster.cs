@@ -45,6 +45,49 @@ public sealed class ChaosCluster(string clusterId, RedisProcess redis, IReadOnly
         return null;
     }
 
+    /// <summary>
+    /// What Redis holds for one user (grain states and reminder rows naming the user's grain id),
+    /// for the transcript of a user with a problem: tells a lost poke from a lost write.
+    /// </summary>
+    public async Task<string> DescribeUserAsync(long userId)
+    {
+        connection ??= await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { redis.ConnectionString }, AbortOnConnectFail = false });
+        var hex = userId.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+        var text = new System.Text.StringBuilder();
+        var server = connection.GetServer(connection.GetEndPoints()[0]);
+        var database = connection.GetDatabase();
+        await foreach (var key in server.KeysAsync(pattern: "*", pageSize: 1000))
+        {
+            var name = key.ToString();
+            var type = await database.KeyTypeAsync(key);
+            bool Mentions(string? value) => value is not null && (value.Contains(hex, StringComparison.OrdinalIgnoreCase) || value.Contains(userId.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+            switch (type)
+            {
+                case RedisType.String when Mentions(name):
+                    text.AppendLine($"    {name} = {Trim(await database.StringGetAsync(key))}");
+                    break;
+                case RedisType.Hash:
+                    foreach (var entry in await database.HashGetAllAsync(key))
+                        if (Mentions(name) || Mentions(entry.Name) || Mentions(entry.Value))
+                            text.AppendLine($"    {name} [{entry.Name}] = {Trim(entry.Value)}");
+                    break;
+                case RedisType.SortedSet:
+                    foreach (var entry in await database.SortedSetRangeByRankWithScoresAsync(key))
+                        if (Mentions(entry.Element))
+                            text.AppendLine($"    {name} ({entry.Score}) {Trim(entry.Element)}");
+                    break;
+                case RedisType.Set:
+                    foreach (var member in await database.SetMembersAsync(key))
+                        if (Mentions(member))
+                            text.AppendLine($"    {name} {{{Trim(member)}}}");
+                    break;
+            }
+        }
+        return text.ToString();
+
+        static string Trim(RedisValue value) => value.ToString() is { Length: > 1500 } long_ ? long_[..1500] + "…" : value.ToString();
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var silo in Silos)

@@ -1,4 +1,5 @@
 using Engram.FunctionalTests.Infrastructure;
+using Engram.Grains;
 using Engram.Grains.Conversation;
 using Engram.Grains.Users;
 using Engram.Silo.Hosting;
@@ -37,6 +38,7 @@ public static class UserGrainCluster
             var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
             silo.AddEngramGrainStorage(new RedisEndpoint(redis.ConnectionString, Embedded: false));
             silo.UseInMemoryReminderService();
+            silo.ConfigureRecoveryReminders();
             configureServices?.Invoke(silo.Services);
             silo.Services.AddSingleton(TimeProvider.System);
             silo.Services.AddOptions<UserGrainOptions>().Configure(o => o.MaxActiveAlerts = 5).Bind(configuration.GetSection(UserGrainOptions.SectionName));
