@@ -28,7 +28,7 @@ public sealed class ClusterChaosTests(ITestOutputHelper output)
         using var log = new RunLog(Path.Combine(logDirectory, "driver.log"));
 
         await using var redis = await RedisProcess.StartAsync(Path.Combine(work, "redis"), Path.Combine(logDirectory, "redis.log"));
-        await using var telegram = await BotApiServer.StartAsync();
+        await using var telegram = await BotApiServer.StartAsync(new BotApiServerOptions { LoopbackAliases = 6 });
         await using var llm = await OpenAiServer.StartAsync();
         llm.Handler = ScriptedLlm.Answer;
         await using var binance = await BinanceServer.StartAsync(new BinanceServerOptions { DataDirectory = ChaosPaths.SharedData });
@@ -37,13 +37,14 @@ public sealed class ClusterChaosTests(ITestOutputHelper output)
         binance.SetPrice("ETHUSDT", 1_500m);
 
         var clusterId = "chaos-" + Guid.NewGuid().ToString("N")[..8];
-        await using var cluster = new ChaosCluster(clusterId, redis, SiloEnvironment(clusterId, redis, telegram, llm, binance), Path.Combine(work, "silos"), logDirectory);
+        await using var cluster = new ChaosCluster(clusterId, redis, SiloEnvironment(clusterId, redis, telegram, llm, binance), Path.Combine(work, "silos"), logDirectory, telegram);
         await cluster.StartSiloAsync("a");
         await Task.WhenAll(cluster.StartSiloAsync("b"), cluster.StartSiloAsync("c"));
         log.Write($"redis {redis.ConnectionString}, 3 silos ready after {runClock.Elapsed.TotalSeconds:0.0} s; {scenario.Users} users x {scenario.UpdatesPerUser} messages");
 
         var userIds = Enumerable.Range(1, scenario.Users).Select(i => 5_000_000L + i).ToList();
-        await using var ledger = new ChatLedger(telegram, userIds);
+        await using var ledger = new ChatLedger(telegram, userIds,
+            via => ChaosCluster.SiloNamed(via) is { } name && cluster.Silos.Any(s => s.Name == name && s.WasKilled));
         var users = userIds.Select(id => new SimulatedUser(id, ledger, scenario)).ToList();
         var faults = new List<FaultRecord>();
         using var deadline = new CancellationTokenSource(scenario.LoadDeadline);

@@ -11,6 +11,12 @@ public sealed record BotApiServerOptions
     /// <summary>0 (default) lets the OS pick a free port; a fixed port is for pointing a running bot at the server.</summary>
     public int Port { get; init; }
 
+    /// <summary>
+    /// Also listen on 127.0.0.2 … 127.0.0.(1+N), same port: a test gives each client (e.g. each silo
+    /// process) its own address, and every message records which address it came in on.
+    /// </summary>
+    public int LoopbackAliases { get; init; }
+
     public string BotUsername { get; init; } = "engram_test_bot";
 
     public string BotFirstName { get; init; } = "Engram";
@@ -53,7 +59,8 @@ public sealed record SentMessage(
     string? ParseMode,
     string? ReplyMarkupJson,
     int? ReplyToMessageId,
-    DateTimeOffset ReceivedAt);
+    DateTimeOffset ReceivedAt,
+    string? Via = null);
 
 public sealed record EditedMessage(
     long ChatId,

@@ -103,10 +103,21 @@ public sealed partial class BotApiServer : IAsyncDisposable
 
     public BotApiServerOptions Options { get; }
 
+    /// <summary>The address the request being handled came in on (with <see cref="BotApiServerOptions.LoopbackAliases"/>), recorded on what it sends.</summary>
+    private readonly AsyncLocal<string?> _via = new();
+
     /// <summary>e.g. <c>http://127.0.0.1:40123</c>; pass it as Telegram.Bot's <c>baseUrl</c>.</summary>
     public string BaseUrl { get; private set; } = "";
 
     public string Token => Options.Token;
+
+    /// <summary>The base URL on alias <paramref name="alias"/> (1 … LoopbackAliases): http://127.0.0.(1+alias):port.</summary>
+    public string AliasBaseUrl(int alias)
+    {
+        if (alias < 1 || alias > Options.LoopbackAliases)
+            throw new ArgumentOutOfRangeException(nameof(alias), $"the server listens on {Options.LoopbackAliases} alias(es)");
+        return $"http://127.0.0.{1 + alias}:{new Uri(BaseUrl).Port}";
+    }
 
     /// <summary>The bot's own user id (the token's prefix); <c>from.id</c> of every message the bot sends.</summary>
     public long BotId { get; }
@@ -114,7 +125,7 @@ public sealed partial class BotApiServer : IAsyncDisposable
     public static async Task<BotApiServer> StartAsync(BotApiServerOptions? options = null, CancellationToken cancellationToken = default)
     {
         var server = new BotApiServer(options ?? new BotApiServerOptions());
-        (server._app, server.BaseUrl) = await LoopbackHost.StartAsync(server.Options.Port, app =>
+        (server._app, server.BaseUrl) = await LoopbackHost.StartAsync(server.Options.Port, server.Options.LoopbackAliases, app =>
         {
             // Not "/bot{token}/...": route complex segments match literals case-insensitively from the right, so a token
             // containing "bot" (e.g. "...FakeBotApi") would be split in the wrong place.
@@ -529,6 +540,7 @@ public sealed partial class BotApiServer : IAsyncDisposable
     private async Task HandleHttpAsync(HttpContext context)
     {
         var received = DateTimeOffset.UtcNow;
+        _via.Value = Options.LoopbackAliases > 0 ? context.Connection.LocalIpAddress?.MapToIPv4().ToString() : null;
         var botToken = (string)context.Request.RouteValues["botToken"]!;
         var method = (string)context.Request.RouteValues["method"]!;
         var parameters = "{}";
@@ -777,7 +789,7 @@ public sealed partial class BotApiServer : IAsyncDisposable
             if (markup?["inline_keyboard"] is not null)
                 message["reply_markup"] = markup.DeepClone();
             var id = StoreLocked(chatId, message);
-            _sent.Add(new SentMessage(chatId, id, text, plain, parseMode, markup?.ToJsonString(), replyTo, DateTimeOffset.UtcNow));
+            _sent.Add(new SentMessage(chatId, id, text, plain, parseMode, markup?.ToJsonString(), replyTo, DateTimeOffset.UtcNow, _via.Value));
             _changed.Fire();
             return BotResult.Success(message.DeepClone());
         }

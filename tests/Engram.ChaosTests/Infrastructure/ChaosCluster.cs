@@ -3,7 +3,8 @@ using StackExchange.Redis;
 namespace Engram.ChaosTests.Infrastructure;
 
 /// <summary>The silo processes of one cluster on the test's Redis; silos are named a, b, c… in start order.</summary>
-public sealed class ChaosCluster(string clusterId, RedisProcess redis, IReadOnlyDictionary<string, string> environment, string workDirectory, string logDirectory)
+public sealed class ChaosCluster(string clusterId, RedisProcess redis, IReadOnlyDictionary<string, string> environment, string workDirectory, string logDirectory,
+    Engram.TestServers.BotApiServer? telegram = null)
     : IAsyncDisposable
 {
     private readonly List<SiloProcess> silos = [];
@@ -15,11 +16,22 @@ public sealed class ChaosCluster(string clusterId, RedisProcess redis, IReadOnly
 
     public IReadOnlyList<SiloProcess> Running => Silos.Where(s => !s.HasExited).ToArray();
 
+    /// <summary>The silo that sent a message, from the loopback address it reached the Bot API stand-in on.</summary>
+    public static string? SiloNamed(string? via) =>
+        via is { Length: > 0 } && System.Net.IPAddress.TryParse(via, out var address) && address.GetAddressBytes()[3] >= 2
+            ? ((char)('a' + address.GetAddressBytes()[3] - 2)).ToString()
+            : null;
+
     /// <summary>Starts one more silo (fresh ports, its own working directory and log) and waits until it is ready.</summary>
     public async Task<SiloProcess> StartSiloAsync(string name)
     {
+        // Each silo reaches the Bot API stand-in on its own loopback address (a → 127.0.0.2, b → .3 …),
+        // so every message records which silo process sent it.
+        var own = new Dictionary<string, string>(environment);
+        if (telegram is not null)
+            own["TELEGRAM_API_BASE_URL"] = telegram.AliasBaseUrl(name[0] - 'a' + 1);
         var silo = await SiloProcess.StartAsync(name, Path.Combine(workDirectory, name), Path.Combine(logDirectory, $"silo-{name}.log"),
-            environment, TimeSpan.FromSeconds(90));
+            own, TimeSpan.FromSeconds(90));
         lock (silos)
             silos.Add(silo);
         return silo;

@@ -45,6 +45,13 @@ public sealed partial class ChaosReport
             failures.Add($"{lost} update(s) never answered");
         if (duplicates > 0)
             failures.Add($"{duplicates} duplicate repl(ies)");
+        // The kill -9 send window: Telegram took the message, the silo died before recording it, the
+        // replacement sends it again. Without an idempotency key in the Bot API this cannot be zero;
+        // it must stay within the window (at most the one reply per user that was in flight).
+        var killRepeats = logs.SelectMany(l => l.KillRepeats.Select(r => (l.UserId, r.First, r.Again))).ToList();
+        var repeatedTwice = logs.Where(l => l.KillRepeats.Count > 1).ToList();
+        if (repeatedTwice.Count > 0)
+            failures.Add($"{repeatedTwice.Count} user(s) got more than one reply repeated after the kill, e.g. user {repeatedTwice[0].UserId}");
         if (pending > 0)
             failures.Add($"{pending} update(s) still unconfirmed at the Bot API stand-in");
         if (handedOut != sent)
@@ -103,6 +110,7 @@ public sealed partial class ChaosReport
         Row(text, "updates handed out by the Bot API stand-in", $"{handedOut} ({redelivered} more than once: redelivered, dropped by the inbox)");
         Row(text, "answered (reply matched in order)", answered.ToString(Inv));
         Row(text, "duplicate replies", duplicates.ToString(Inv));
+        Row(text, "replies repeated after kill -9 (see below)", $"{killRepeats.Count} ({logs.Count(l => l.KillRepeats.Count > 0)} users)");
         Row(text, "lost (never answered)", lost.ToString(Inv));
         Row(text, "unconfirmed at the stand-in at the end", pending.ToString(Inv));
         Row(text, "'busy' interim notices (not replies)", interim.ToString(Inv));
@@ -141,6 +149,13 @@ public sealed partial class ChaosReport
             text.AppendLine("duplicated replies (same text again, where the next update expected another answer):");
             foreach (var line in repeats.Take(10))
                 text.AppendLine("    " + line);
+        }
+        if (killRepeats.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("replies repeated after kill -9 (first copy accepted by Telegram from the killed silo before it could record the send):");
+            foreach (var (userId, first, again) in killRepeats.Take(5))
+                text.AppendLine(Inv, $"    user {userId}: '{Short(first.Text)[..Math.Min(50, Short(first.Text).Length)]}' at {(first.At - loadStarted).TotalSeconds:0.000} s by silo {ChaosCluster.SiloNamed(first.Via)}, again at {(again.At - loadStarted).TotalSeconds:0.000} s by silo {ChaosCluster.SiloNamed(again.Via)}");
         }
         text.AppendLine();
         Row(text, "total run time (incl. start-up)", $"{runTime.TotalSeconds:0.0} s");
@@ -183,7 +198,7 @@ public sealed partial class ChaosReport
                 var fault = faults.Where(f => f.MeasureRecovery && f.At <= log.Replies[j].At).MaxBy(f => f.At);
                 var delta = fault is null ? 0 : (first - fault.At).TotalMilliseconds;
                 var timing = fault is null ? "" : $"; first copy {Math.Abs(delta):0} ms {(delta >= 0 ? "after" : "before")} '{fault.Name}'";
-                found.Add($"user {log.UserId}: '{Short(log.Replies[j].Text)[..Math.Min(60, Short(log.Replies[j].Text).Length)]}' at {(first - start).TotalSeconds:0.000} s and again at {(log.Replies[j].At - start).TotalSeconds:0.000} s{timing}");
+                found.Add($"user {log.UserId}: '{Short(log.Replies[j].Text)[..Math.Min(60, Short(log.Replies[j].Text).Length)]}' at {(first - start).TotalSeconds:0.000} s by silo {ChaosCluster.SiloNamed(log.Replies[j - 1].Via)} and again at {(log.Replies[j].At - start).TotalSeconds:0.000} s by silo {ChaosCluster.SiloNamed(log.Replies[j].Via)}{timing}");
             }
         }
         return found;

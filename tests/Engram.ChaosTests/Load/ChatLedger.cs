@@ -9,8 +9,8 @@ public sealed record SentUpdate(int UpdateId, string Text, DateTimeOffset Enqueu
     public Received? Reply { get; set; }
 }
 
-/// <summary>A message the bot sent to a user's chat, as the Bot API stand-in received it.</summary>
-public sealed record Received(string Text, DateTimeOffset At);
+/// <summary>A message the bot sent to a user's chat, as the Bot API stand-in received it; <see cref="Via"/> is the silo that sent it.</summary>
+public sealed record Received(string Text, DateTimeOffset At, string? Via = null);
 
 /// <summary>A reply and the update it answers (null when the user got more replies than it sent updates).</summary>
 public sealed record MatchedReply(SentUpdate? Update, Received Reply);
@@ -25,6 +25,12 @@ public sealed class UserLog(long userId)
     public List<Received> Notifications { get; } = [];
     /// <summary>"⏳ I'm busy…" notices sent before an answer: not replies.</summary>
     public List<Received> Interim { get; } = [];
+    /// <summary>
+    /// A reply sent again by another silo after the silo that first sent it was killed -9: Telegram
+    /// accepted the first copy in the instant before the kill, before the silo could record it as
+    /// sent, and the Bot API has no idempotency key to tell the replacement. Not a reply to anything.
+    /// </summary>
+    public List<(Received First, Received Again)> KillRepeats { get; } = [];
     internal TaskCompletionSource? Waiter;
     internal int WaitingFor;
 }
@@ -43,9 +49,13 @@ public sealed partial class ChatLedger : IAsyncDisposable
     private readonly List<MatchedReply> allReplies = [];
     private int seen;
 
-    public ChatLedger(BotApiServer telegram, IEnumerable<long> userIds)
+    private readonly Func<string?, bool> sentByKilledSilo;
+
+    /// <param name="sentByKilledSilo">Whether a message's <see cref="Received.Via"/> is a silo that has been killed -9.</param>
+    public ChatLedger(BotApiServer telegram, IEnumerable<long> userIds, Func<string?, bool> sentByKilledSilo)
     {
         this.telegram = telegram;
+        this.sentByKilledSilo = sentByKilledSilo;
         foreach (var id in userIds)
             users[id] = new UserLog(id);
         tracking = Task.Run(TrackAsync);
@@ -126,7 +136,7 @@ public sealed partial class ChatLedger : IAsyncDisposable
             var message = sent[seen];
             if (!users.TryGetValue(message.ChatId, out var log))
                 continue;
-            var received = new Received(message.PlainText, message.ReceivedAt);
+            var received = new Received(message.PlainText, message.ReceivedAt, message.Via);
             lock (log)
             {
                 if (AlertNotification().IsMatch(received.Text))
@@ -137,6 +147,11 @@ public sealed partial class ChatLedger : IAsyncDisposable
                 if (received.Text.StartsWith("⏳ ", StringComparison.Ordinal))
                 {
                     log.Interim.Add(received);
+                    continue;
+                }
+                if (IsKillRepeat(log, received))
+                {
+                    log.KillRepeats.Add((log.Replies[^1], received));
                     continue;
                 }
                 var update = log.Replies.Count < log.Updates.Count ? log.Updates[log.Replies.Count] : null;
@@ -151,6 +166,20 @@ public sealed partial class ChatLedger : IAsyncDisposable
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The latest reply again, from another silo, after the silo that sent it was killed; unless the
+    /// update now waiting asked the same as the one that reply answered (then the same text is a
+    /// fair answer, and it counts as one: a real duplicate would then show up as one reply too many).
+    /// </summary>
+    private bool IsKillRepeat(UserLog log, Received received)
+    {
+        if (log.Replies.Count == 0 || log.Replies[^1] is not { } last || last.Text != received.Text || last.Via == received.Via || !sentByKilledSilo(last.Via))
+            return false;
+        var answered = log.Replies.Count - 1;
+        var waiting = log.Replies.Count;
+        return answered >= log.Updates.Count || waiting >= log.Updates.Count || log.Updates[waiting].Text != log.Updates[answered].Text;
     }
 
     public async ValueTask DisposeAsync()
