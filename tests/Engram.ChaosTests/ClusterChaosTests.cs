@@ -40,7 +40,8 @@ public sealed class ClusterChaosTests(ITestOutputHelper output)
         await using var cluster = new ChaosCluster(clusterId, redis, SiloEnvironment(clusterId, redis, telegram, llm, binance), Path.Combine(work, "silos"), logDirectory, telegram);
         await cluster.StartSiloAsync("a");
         await Task.WhenAll(cluster.StartSiloAsync("b"), cluster.StartSiloAsync("c"));
-        log.Write($"redis {redis.ConnectionString}, 3 silos ready after {runClock.Elapsed.TotalSeconds:0.0} s; {scenario.Users} users x {scenario.UpdatesPerUser} messages");
+        output.WriteLine($"chaos test uses {redis.Kind} at {redis.ConnectionString}");
+        log.Write($"{redis.Kind} at {redis.ConnectionString}, 3 silos ready after {runClock.Elapsed.TotalSeconds:0.0} s; {scenario.Users} users x {scenario.UpdatesPerUser} messages");
 
         var userIds = Enumerable.Range(1, scenario.Users).Select(i => 5_000_000L + i).ToList();
         await using var ledger = new ChatLedger(telegram, userIds,

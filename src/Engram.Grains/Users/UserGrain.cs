@@ -29,8 +29,14 @@ public sealed partial class UserGrain(
     private const int MaxWriteAttempts = 3;
     private const string OutboxReminder = "deliver-outbox";
 
-    /// <summary>The update being handled: the first write during its handling also records it as processed.</summary>
-    private long? handlingUpdateId;
+    /// <summary>
+    /// The update this call chain is handling. An AsyncLocal, not a field: an alert notification
+    /// interleaving with the handling is not part of it and writes on its own.
+    /// </summary>
+    private readonly AsyncLocal<long?> handlingUpdate = new();
+
+    /// <summary>Whether the handling in progress has changed state in memory and holds <see cref="writeLock"/> until its commit.</summary>
+    private bool handlingHoldsWriteLock;
 
     // Per-user rate limits live with the user's single activation (in memory: a restart forgives).
     private RateLimiter? commandLimiter;
@@ -82,26 +88,46 @@ public sealed partial class UserGrain(
         }
     }
 
+    /// <summary>
+    /// Handles one update with exactly one state write: what it changes (a purchase, an alert, the
+    /// chat history) is applied in memory while the conversation runs and written together with the
+    /// processed marker and the replies in the outbox. A crash before that write leaves nothing
+    /// applied and the update still in the inbox; a crash after it leaves the replies to be sent.
+    /// (Two writes would let a crash between them apply a purchase whose confirmation is never sent.)
+    /// </summary>
     private async Task HandleUpdateAsync(InboundUpdate update)
     {
         // Every log line while handling carries who and which update (never the message text).
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["UserId"] = this.GetPrimaryKeyLong(), ["UpdateId"] = update.UpdateId });
         IReadOnlyList<ChatReply> replies;
-        handlingUpdateId = update.UpdateId;
+        handlingUpdate.Value = update.UpdateId;
         try
         {
             replies = await RepliesForAsync(update);
         }
+        catch
+        {
+            await DiscardHandlingAsync();
+            throw;
+        }
         finally
         {
-            handlingUpdateId = null;
+            handlingUpdate.Value = null;
         }
+        await CommitHandlingAsync(update, replies);
+    }
 
-        // One write records the update as handled and puts its replies in the outbox. It is retried
-        // through a storage outage: the effect may already be stored (with the processed marker), so
-        // giving up here would lose the reply for good.
-        await RetryWhileStorageIsDownAsync(() => UpdateAsync(account =>
+    private async Task CommitHandlingAsync(InboundUpdate update, IReadOnlyList<ChatReply> replies)
+    {
+        if (!handlingHoldsWriteLock)
         {
+            await writeLock.WaitAsync();
+            handlingHoldsWriteLock = true;
+        }
+        try
+        {
+            var account = Account;
+            user.State.CreatedAt ??= clock.GetUtcNow();
             account.TryMarkUpdateProcessed(update.UpdateId);
             account.State.Active = true; // writing to the bot again undoes a block
             var first = true;
@@ -112,8 +138,60 @@ public sealed partial class UserGrain(
             }
             if (first && update.CallbackQueryId is not null)
                 Enqueue(account.State, update.ChatId, new ChatReply("", ReplyKind.Duplicate), update.UpdateId, update.CallbackQueryId);
-            return true;
-        }, _ => true));
+
+            // Retried through a short storage outage (a Redis restart) rather than redoing the whole
+            // conversation; the in-memory state is exactly what should be stored.
+            var deadline = DateTime.UtcNow + StorageRetryBudget;
+            for (var delay = FirstRetryDelay; ; delay = NextRetryDelay(delay))
+            {
+                try
+                {
+                    await user.WriteStateAsync();
+                    return;
+                }
+                catch (InconsistentStateException ex)
+                {
+                    // Another activation wrote (a failover), or an earlier attempt of this write landed
+                    // but its answer was lost: start again from what is stored; the inbox still holds
+                    // the update, and a stored processed marker makes the retry send the stored replies.
+                    LogEtagConflict(this.GetPrimaryKeyLong(), 1, ex.Message);
+                    await ReloadOrDeactivateAsync();
+                    throw new UserStateUnavailableException("Your data changed elsewhere while this was handled; it will be handled again.", ex);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException && DateTime.UtcNow < deadline)
+                {
+                    LogWriteFailed(ex, this.GetPrimaryKeyLong());
+                    await Task.Delay(delay);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogWriteFailed(ex, this.GetPrimaryKeyLong());
+                    await ReloadOrDeactivateAsync();
+                    throw new UserStateUnavailableException("Your data could not be saved just now; nothing was changed. Please try again in a moment.", ex);
+                }
+            }
+        }
+        finally
+        {
+            handlingHoldsWriteLock = false;
+            writeLock.Release();
+        }
+    }
+
+    /// <summary>A handling that failed half-way: forget what it changed in memory (nothing of it was written).</summary>
+    private async Task DiscardHandlingAsync()
+    {
+        if (!handlingHoldsWriteLock)
+            return;
+        try
+        {
+            await ReloadOrDeactivateAsync();
+        }
+        finally
+        {
+            handlingHoldsWriteLock = false;
+            writeLock.Release();
+        }
     }
 
     private static readonly TimeSpan StorageRetryBudget = TimeSpan.FromSeconds(60);
@@ -121,23 +199,6 @@ public sealed partial class UserGrain(
 
     /// <summary>Exponential backoff for storage outages, capped at 5 s.</summary>
     private static TimeSpan NextRetryDelay(TimeSpan delay) => TimeSpan.FromMilliseconds(Math.Min(5_000, delay.TotalMilliseconds * 2));
-
-    private async Task RetryWhileStorageIsDownAsync(Func<Task> write)
-    {
-        var deadline = DateTime.UtcNow + StorageRetryBudget;
-        for (var delay = FirstRetryDelay; ; delay = NextRetryDelay(delay))
-        {
-            try
-            {
-                await write();
-                return;
-            }
-            catch (UserStateUnavailableException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(delay);
-            }
-        }
-    }
 
     /// <summary>
     /// Forgets a message the transport accepted. Never reloads state on failure (that would bring
@@ -432,6 +493,18 @@ public sealed partial class UserGrain(
     /// </summary>
     private async Task<T> UpdateAsync<T>(Func<UserAccount, T> change, Func<T, bool> changed)
     {
+        if (handlingUpdate.Value is not null)
+        {
+            // Part of handling an update: applied now, written with the update's replies (CommitHandlingAsync).
+            // The lock keeps interleaving writers (alert notifications) from storing half a handling.
+            if (!handlingHoldsWriteLock)
+            {
+                await writeLock.WaitAsync();
+                handlingHoldsWriteLock = true;
+            }
+            user.State.CreatedAt ??= clock.GetUtcNow();
+            return change(Account);
+        }
         // Alert notifications interleave with a long turn; writes must not overlap (ETag).
         await writeLock.WaitAsync();
         try
@@ -454,10 +527,6 @@ public sealed partial class UserGrain(
             var result = change(Account);
             if (!changed(result))
                 return result;
-            // A state change made while handling an update is persisted together with the fact that
-            // the update was handled, so a crash cannot make a redelivered update apply twice.
-            if (handlingUpdateId is { } updateId)
-                Account.TryMarkUpdateProcessed(updateId);
             try
             {
                 await user.WriteStateAsync();

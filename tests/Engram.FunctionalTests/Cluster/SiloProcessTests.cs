@@ -137,10 +137,27 @@ public sealed class EmbeddedStoreTests(ITestOutputHelper output) : IAsyncLifetim
         await using (var silo = await SiloProcess.StartAsync(clusterId, workDirectory, environment, siloPort, gatewayPort))
         {
             await using var client = await EngramClient.ConnectAsync(redis, clusterId);
-            var portfolio = await client.Cluster.GetGrain<IUserGrain>(99).GetPortfolioAsync();
+            // After kill -9 the directory holds the dead silo's ranges under a lease until it is sure
+            // that silo stopped (no second activation): calls wait, and may time out, meanwhile.
+            var portfolio = await RetryAsync(() => client.Cluster.GetGrain<IUserGrain>(99).GetPortfolioAsync(), TimeSpan.FromSeconds(60));
             Assert.Equal(2m, Assert.Single(portfolio.Positions).Amount);
             Assert.Equal(500m, portfolio.RealizedPnl);
             output.WriteLine($"embedded store restored after {(kill ? "kill -9" : "SIGTERM")}");
+        }
+    }
+
+    private static async Task<T> RetryAsync<T>(Func<Task<T>> call, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (true)
+        {
+            try
+            {
+                return await call();
+            }
+            catch (TimeoutException) when (DateTime.UtcNow < deadline)
+            {
+            }
         }
     }
 }
