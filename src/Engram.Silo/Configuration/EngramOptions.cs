@@ -54,6 +54,13 @@ public sealed class EngramClusterOptions : IValidatableObject
     [Range(1, 10)] public int NumVotesForDeathDeclaration { get; set; } = 1;
     [Range(1, 10)] public int NumProbedSilos { get; set; } = 3;
 
+    /// <summary>
+    /// How long the grain directory holds the grains of a silo that crashed (failure detection
+    /// included) before they may activate elsewhere: long enough that a silo wrongly declared dead
+    /// has stopped, so no user grain ever runs twice and sends its outbox twice.
+    /// </summary>
+    public TimeSpan DirectoryLeaseAfterCrash { get; set; } = TimeSpan.FromSeconds(12);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (SiloPort == GatewayPort)
@@ -62,6 +69,8 @@ public sealed class EngramClusterOptions : IValidatableObject
             yield return new ValidationResult($"Cluster:AdvertisedAddress must be an IP address, not '{AdvertisedAddress}'", [nameof(AdvertisedAddress)]);
         if (ProbeTimeout <= TimeSpan.Zero)
             yield return new ValidationResult("Cluster:ProbeTimeout must be positive", [nameof(ProbeTimeout)]);
+        if (DirectoryLeaseAfterCrash < TimeSpan.Zero)
+            yield return new ValidationResult("Cluster:DirectoryLeaseAfterCrash must not be negative", [nameof(DirectoryLeaseAfterCrash)]);
     }
 }
 

@@ -63,6 +63,7 @@ public static class EngramCluster
 #pragma warning disable ORLEANSEXP003 // marked experimental by Orleans; the chaos test exercises it under kill -9
             silo.AddDistributedGrainDirectory();
 #pragma warning restore ORLEANSEXP003
+            silo.Configure<GrainDirectoryOptions>(o => o.RangeLeaseDuration = cluster.DirectoryLeaseAfterCrash);
             silo.UseRedisReminderService(o => o.ConfigurationOptions = redis.ToConfigurationOptions());
             silo.ConfigureRecoveryReminders();
 

@@ -31,6 +31,9 @@ public sealed class UserLog(long userId)
     /// sent, and the Bot API has no idempotency key to tell the replacement. Not a reply to anything.
     /// </summary>
     public List<(Received First, Received Again)> KillRepeats { get; } = [];
+    /// <summary>A copy that may be a kill repeat or the answer: another reply arriving says repeat, silence says answer.</summary>
+    internal Received? Held;
+    internal DateTimeOffset HeldSince;
     internal TaskCompletionSource? Waiter;
     internal int WaitingFor;
 }
@@ -130,6 +133,15 @@ public sealed partial class ChatLedger : IAsyncDisposable
     /// <summary>Reads messages the stand-in received since the last call (its list only grows).</summary>
     public void Drain()
     {
+        // The tracking loop and the test both drain; one at a time.
+        lock (drainGate)
+            DrainLocked();
+    }
+
+    private readonly object drainGate = new();
+
+    private void DrainLocked()
+    {
         var sent = telegram.SentMessages;
         for (; seen < sent.Count; seen++)
         {
@@ -149,37 +161,75 @@ public sealed partial class ChatLedger : IAsyncDisposable
                     log.Interim.Add(received);
                     continue;
                 }
-                if (IsKillRepeat(log, received))
+                if (log.Held is { } held)
                 {
-                    log.KillRepeats.Add((log.Replies[^1], received));
+                    // While a copy is held the user is still waiting (it counts replies it was given),
+                    // so one update is outstanding and this reply answers it: the held copy was the repeat.
+                    log.Held = null;
+                    log.KillRepeats.Add((log.Replies[^1], held));
+                    Accept(log, received);
                     continue;
                 }
-                var update = log.Replies.Count < log.Updates.Count ? log.Updates[log.Replies.Count] : null;
-                update?.Reply = received;
-                log.Replies.Add(received);
-                lock (allReplies)
-                    allReplies.Add(new MatchedReply(update, received));
-                if (log.Waiter is { } waiter && log.Replies.Count >= log.WaitingFor)
+                switch (KillRepeat(log, received))
                 {
-                    log.Waiter = null;
-                    waiter.TrySetResult();
+                    case Repeat.Certain:
+                        log.KillRepeats.Add((log.Replies[^1], received));
+                        continue;
+                    case Repeat.Ambiguous:
+                        log.Held = received;
+                        log.HeldSince = DateTimeOffset.UtcNow;
+                        continue;
+                }
+                Accept(log, received);
+            }
+        }
+        // A held copy with nothing identical after it was the answer after all.
+        foreach (var log in users.Values)
+        {
+            lock (log)
+            {
+                if (log.Held is { } held && DateTimeOffset.UtcNow - log.HeldSince > HoldAmbiguous)
+                {
+                    log.Held = null;
+                    Accept(log, held);
                 }
             }
         }
     }
 
+    /// <summary>How long to wait for a second identical reply before taking an ambiguous one as the answer.</summary>
+    private static readonly TimeSpan HoldAmbiguous = TimeSpan.FromSeconds(10);
+
+    private void Accept(UserLog log, Received received)
+    {
+        var update = log.Replies.Count < log.Updates.Count ? log.Updates[log.Replies.Count] : null;
+        update?.Reply = received;
+        log.Replies.Add(received);
+        lock (allReplies)
+            allReplies.Add(new MatchedReply(update, received));
+        if (log.Waiter is { } waiter && log.Replies.Count >= log.WaitingFor)
+        {
+            log.Waiter = null;
+            waiter.TrySetResult();
+        }
+    }
+
+    private enum Repeat { No, Certain, Ambiguous }
+
     /// <summary>
-    /// The latest reply again, from another silo, after the silo that sent it was killed; unless the
-    /// update now waiting asked the same as the one that reply answered (then the same text is a
-    /// fair answer, and it counts as one: a real duplicate would then show up as one reply too many).
+    /// The latest reply again, from another silo, after the silo that sent it was killed. Ambiguous
+    /// when the update now waiting asked the same as the one that reply answered (/portfolio twice):
+    /// then the same text may be the answer; whether another reply follows tells.
     /// </summary>
-    private bool IsKillRepeat(UserLog log, Received received)
+    private Repeat KillRepeat(UserLog log, Received received)
     {
         if (log.Replies.Count == 0 || log.Replies[^1] is not { } last || last.Text != received.Text || last.Via == received.Via || !sentByKilledSilo(last.Via))
-            return false;
+            return Repeat.No;
         var answered = log.Replies.Count - 1;
         var waiting = log.Replies.Count;
-        return answered >= log.Updates.Count || waiting >= log.Updates.Count || log.Updates[waiting].Text != log.Updates[answered].Text;
+        if (answered >= log.Updates.Count || waiting >= log.Updates.Count)
+            return Repeat.Certain;
+        return log.Updates[waiting].Text == log.Updates[answered].Text ? Repeat.Ambiguous : Repeat.Certain;
     }
 
     public async ValueTask DisposeAsync()
