@@ -239,32 +239,55 @@ internal sealed partial class PriceWatchGrain(
         return ready.Count > 0;
     }
 
+    /// <summary>
+    /// Owners are told in parallel (this grain is reentrant; its turns still run one at a time):
+    /// each call is one write on the owner's grain, and a crossing that fires a thousand alerts
+    /// must not reach the last owner a thousand round trips late.
+    /// </summary>
+    private const int ConcurrentNotifications = 64;
+
     private async Task NotifyOwnersAsync()
     {
         var changed = false;
-        foreach (var firing in watch.State.Firing.ToList())
+        using var slots = new SemaphoreSlim(ConcurrentNotifications);
+        await Task.WhenAll(watch.State.Firing.ToList().Select(async firing =>
         {
-            var entry = firing.Entry;
+            await slots.WaitAsync();
             try
             {
-                var result = await GrainFactory.GetGrain<IUserGrain>(entry.UserId)
-                    .OnAlertFiredAsync(new AlertFired(entry.AlertId, Symbol, entry.Condition, entry.Threshold, firing.Price, firing.At));
-                watch.State.Firing.Remove(firing);
-                if (result.Outcome != AlertFiredOutcome.Gone)
-                    metrics.AlertTriggered();
-                if (result.Outcome == AlertFiredOutcome.NotifiedRearm)
-                    watch.State.Rearming.Add(new RearmingAlert(entry, result.RearmNotBefore ?? firing.At));
-                changed = true;
-                LogFired(Symbol, entry.UserId, entry.AlertId, firing.Price, result.Outcome.ToString());
+                changed |= await NotifyOwnerAsync(firing);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            finally
             {
-                // The owner's silo may be failing over: the crossing stays in Firing and is retried.
-                LogNotifyFailed(Symbol, entry.UserId, entry.AlertId, ex.GetType().Name);
+                slots.Release();
             }
-        }
+        }));
         if (changed)
             await PersistAsync();
+    }
+
+    /// <summary>Tells one owner about a crossing; true when the crossing is settled (it leaves Firing).</summary>
+    private async Task<bool> NotifyOwnerAsync(FiringAlert firing)
+    {
+        var entry = firing.Entry;
+        try
+        {
+            var result = await GrainFactory.GetGrain<IUserGrain>(entry.UserId)
+                .OnAlertFiredAsync(new AlertFired(entry.AlertId, Symbol, entry.Condition, entry.Threshold, firing.Price, firing.At));
+            watch.State.Firing.Remove(firing);
+            if (result.Outcome != AlertFiredOutcome.Gone)
+                metrics.AlertTriggered();
+            if (result.Outcome == AlertFiredOutcome.NotifiedRearm)
+                watch.State.Rearming.Add(new RearmingAlert(entry, result.RearmNotBefore ?? firing.At));
+            LogFired(Symbol, entry.UserId, entry.AlertId, firing.Price, result.Outcome.ToString());
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The owner's silo may be failing over: the crossing stays in Firing and is retried.
+            LogNotifyFailed(Symbol, entry.UserId, entry.AlertId, ex.GetType().Name);
+            return false;
+        }
     }
 
     /// <summary>Polls while anything is armed, waiting or firing; a reminder revives the watch after a crash.</summary>

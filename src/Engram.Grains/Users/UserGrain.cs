@@ -337,7 +337,7 @@ public sealed partial class UserGrain(
             return;
         var existing = await this.GetReminder(OutboxReminder);
         if (wanted && existing is null)
-            await this.RegisterOrUpdateReminder(OutboxReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+            await this.RegisterOrUpdateReminder(OutboxReminder, RecoveryReminders.Period, RecoveryReminders.Period);
         else if (!wanted && existing is not null)
             await this.UnregisterReminder(existing);
         outboxReminderSet = wanted;
@@ -398,9 +398,19 @@ public sealed partial class UserGrain(
             return outcome;
         }, _ => notify is not null);
         if (notify is not null)
-            await DeliverOutboxAsync();
+        {
+            // Acknowledged as soon as it is durable, sent right after: the price watch tells many
+            // owners per crossing and must not wait on Telegram. Should this silo die before the
+            // send, the outbox reminder brings the grain back to send it.
+            await SetOutboxReminderAsync(true);
+            DeliverOutboxAsync().ContinueWith(t => LogDeliveryFailed(t.Exception!.GetBaseException().GetType().Name, this.GetPrimaryKeyLong()),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Current).Ignore();
+        }
         return result;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivering the outbox of user {UserId} failed ({Error}); the outbox reminder retries it")]
+    private partial void LogDeliveryFailed(string error, long userId);
 
     /// <summary>
     /// Keeps the symbol's price watch in step with this grain, the alerts' source of truth. A failed

@@ -21,7 +21,8 @@ namespace Engram.Benchmarks.Conversation;
 /// </summary>
 public static class ConversationCluster
 {
-    public static async Task<InProcessTestCluster> StartAsync(string redis, string llmEndpoint, IDictionary<string, string?> settings)
+    public static async Task<InProcessTestCluster> StartAsync(string redis, string llmEndpoint, IDictionary<string, string?> settings,
+        Action<IServiceCollection>? configureServices = null)
     {
         var builder = new InProcessTestClusterBuilder(1);
         builder.Options.ServiceId = "conversation-load-" + Guid.NewGuid().ToString("N")[..8];
@@ -53,6 +54,7 @@ public static class ConversationCluster
             silo.UseInMemoryReminderService();
             silo.ConfigureRecoveryReminders();
             silo.Services.AddSingleton(TimeProvider.System);
+            configureServices?.Invoke(silo.Services);
             silo.Services.AddOptions<UserGrainOptions>().Bind(configuration.GetSection(UserGrainOptions.SectionName));
             silo.Services.AddOptions<LmStudioOptions>().Bind(configuration.GetSection(LmStudioOptions.SectionName));
             silo.Services.AddOptions<LlmOptions>().Bind(configuration.GetSection(LlmOptions.SectionName));
