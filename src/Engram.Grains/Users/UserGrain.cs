@@ -333,15 +333,27 @@ public sealed partial class UserGrain(
 
     private async Task SetOutboxReminderAsync(bool wanted)
     {
-        if (outboxReminderSet == wanted)
-            return;
-        var existing = await this.GetReminder(OutboxReminder);
-        if (wanted && existing is null)
-            await this.RegisterOrUpdateReminder(OutboxReminder, RecoveryReminders.Period, RecoveryReminders.Period);
-        else if (!wanted && existing is not null)
-            await this.UnregisterReminder(existing);
-        outboxReminderSet = wanted;
+        // A delivery loop ending and a new notification can both get here, interleaved: one at a time,
+        // or the flag could say "unset" while the reminder stays registered (and ticks for ever).
+        await outboxReminderLock.WaitAsync();
+        try
+        {
+            if (outboxReminderSet == wanted)
+                return;
+            var existing = await this.GetReminder(OutboxReminder);
+            if (wanted && existing is null)
+                await this.RegisterOrUpdateReminder(OutboxReminder, RecoveryReminders.Period, RecoveryReminders.Period);
+            else if (!wanted && existing is not null)
+                await this.UnregisterReminder(existing);
+            outboxReminderSet = wanted;
+        }
+        finally
+        {
+            outboxReminderLock.Release();
+        }
     }
+
+    private readonly SemaphoreSlim outboxReminderLock = new(1, 1);
 
     /// <summary>Puts a notification (e.g. a triggered alert) in the outbox and tries to deliver it.</summary>
     internal async Task NotifyAsync(ChatReply reply)
@@ -399,12 +411,12 @@ public sealed partial class UserGrain(
         }, _ => notify is not null);
         if (notify is not null)
         {
-            // Acknowledged as soon as it is durable, sent right after: the price watch tells many
-            // owners per crossing and must not wait on Telegram. Should this silo die before the
-            // send, the outbox reminder brings the grain back to send it.
-            await SetOutboxReminderAsync(true);
+            // Sent at once but not awaited: the price watch tells many owners per crossing and must
+            // not wait on Telegram. It is acknowledged once the outbox reminder is set, which brings
+            // the grain back to send it should this silo die first (before that, the watch retries).
             DeliverOutboxAsync().ContinueWith(t => LogDeliveryFailed(t.Exception!.GetBaseException().GetType().Name, this.GetPrimaryKeyLong()),
                 CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Current).Ignore();
+            await SetOutboxReminderAsync(true);
         }
         return result;
     }
