@@ -244,7 +244,7 @@ internal sealed partial class PriceWatchGrain(
     /// each call is one write on the owner's grain, and a crossing that fires a thousand alerts
     /// must not reach the last owner a thousand round trips late.
     /// </summary>
-    private const int ConcurrentNotifications = 64;
+    private const int ConcurrentNotifications = 256;
 
     private async Task NotifyOwnersAsync()
     {
