@@ -40,7 +40,10 @@ public sealed record ChaosScenario
     public double RedisRestartAt { get; init; } = 0.65;
     public TimeSpan RedisDowntime { get; init; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>A user gives up on a reply after this long (a failover can take the inbox reminder's minute).</summary>
+    /// <summary>
+    /// A user gives up on a reply after this long. A failover takes the directory lease (12 s) plus
+    /// at most one inbox reminder period (15 s); the margin keeps a slow CI machine from tripping it.
+    /// </summary>
     public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromSeconds(100);
 
     public int MaxThinkMs { get; init; } = 300;
