@@ -119,11 +119,7 @@ public sealed partial class UserGrain(
 
     private async Task CommitHandlingAsync(InboundUpdate update, IReadOnlyList<ChatReply> replies)
     {
-        if (!handlingHoldsWriteLock)
-        {
-            await writeLock.WaitAsync();
-            handlingHoldsWriteLock = true;
-        }
+        await HoldWriteLockForHandlingAsync();
         try
         {
             var account = Account;
@@ -176,6 +172,18 @@ public sealed partial class UserGrain(
             handlingHoldsWriteLock = false;
             writeLock.Release();
         }
+    }
+
+    /// <summary>
+    /// The handling takes the write lock at its first change and keeps it until its commit, so an
+    /// interleaving writer (an alert notification) never stores half a handling.
+    /// </summary>
+    private async Task HoldWriteLockForHandlingAsync()
+    {
+        if (handlingHoldsWriteLock)
+            return;
+        await writeLock.WaitAsync();
+        handlingHoldsWriteLock = true;
     }
 
     /// <summary>A handling that failed half-way: forget what it changed in memory (nothing of it was written).</summary>
@@ -355,17 +363,6 @@ public sealed partial class UserGrain(
 
     private readonly SemaphoreSlim outboxReminderLock = new(1, 1);
 
-    /// <summary>Puts a notification (e.g. a triggered alert) in the outbox and tries to deliver it.</summary>
-    internal async Task NotifyAsync(ChatReply reply)
-    {
-        await UpdateAsync(account =>
-        {
-            Enqueue(account.State, this.GetPrimaryKeyLong(), reply, null, null);
-            return true;
-        }, _ => true);
-        await DeliverOutboxAsync();
-    }
-
     public async Task<IReadOnlyList<ChatReply>> HandleMessageAsync(IncomingMessage message)
     {
         // Telegram redelivers an update when its offset was not confirmed; answer each only once.
@@ -518,13 +515,7 @@ public sealed partial class UserGrain(
         if (handlingUpdate.Value is not null)
         {
             // Part of handling an update: applied now, written with the update's replies (CommitHandlingAsync).
-            // The lock keeps interleaving writers (alert notifications) from storing half a handling.
-            if (!handlingHoldsWriteLock)
-            {
-                await writeLock.WaitAsync();
-                handlingHoldsWriteLock = true;
-            }
-            user.State.CreatedAt ??= clock.GetUtcNow();
+            await HoldWriteLockForHandlingAsync();
             return change(Account);
         }
         // Alert notifications interleave with a long turn; writes must not overlap (ETag).
