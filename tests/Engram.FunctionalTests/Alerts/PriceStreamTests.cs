@@ -124,7 +124,7 @@ public sealed class PriceStreamTests(PriceStreamFixture fixture) : IClassFixture
         await Exchange.PushMiniTickerAsync(symbol, 105m);
         await Task.Delay(400);
         Assert.Empty(fixture.Messenger.To(user));
-        Assert.True(fixture.Stream.IsLive(symbol));
+        Assert.True(await Eventually(() => fixture.Stream.IsLive(symbol), Prompt), "the stream never went live");
 
         var clock = Stopwatch.StartNew();
         Assert.Equal(1, await Exchange.PushMiniTickerAsync(symbol, 111m));
