@@ -1,6 +1,6 @@
 using System.Threading.RateLimiting;
 using Engram.Abstractions.Conversation;
-using Engram.Grains.Delivery;
+using Engram.Abstractions.Delivery;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Telegram.Bot;
@@ -39,7 +39,9 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
         this.metrics = metrics;
         this.logger = logger;
         var o = this.options;
-        perChat = PartitionedRateLimiter.Create<long, long>(chat => RateLimitPartition.GetTokenBucketLimiter(chat, _ => new TokenBucketRateLimiterOptions
+        // A limit of 0 is off (benchmarks against a local stand-in only).
+        perChat = o.MessagesPerSecondPerChat <= 0 ? PartitionedRateLimiter.Create<long, long>(RateLimitPartition.GetNoLimiter)
+            : PartitionedRateLimiter.Create<long, long>(chat => RateLimitPartition.GetTokenBucketLimiter(chat, _ => new TokenBucketRateLimiterOptions
         {
             TokenLimit = o.ChatBurst,
             TokensPerPeriod = 1,
@@ -48,7 +50,7 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
             AutoReplenishment = true,
         }));
-        perGroup = PartitionedRateLimiter.Create<long, long>(chat => chat < 0
+        perGroup = PartitionedRateLimiter.Create<long, long>(chat => chat < 0 && o.MessagesPerMinutePerGroup > 0
             ? RateLimitPartition.GetSlidingWindowLimiter(chat, _ => new SlidingWindowRateLimiterOptions
             {
                 PermitLimit = o.MessagesPerMinutePerGroup, Window = TimeSpan.FromMinutes(1), SegmentsPerWindow = 6,
@@ -59,8 +61,9 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
 
     public bool IsEnabled => true;
 
-    public async Task<DeliveryOutcome> SendAsync(long userId, long chatId, ChatReply reply, string? callbackQueryId, CancellationToken cancellationToken)
+    public async Task<DeliveryOutcome> SendAsync(OutgoingMessage message, CancellationToken cancellationToken)
     {
+        var (userId, chatId, reply, callbackQueryId, _) = message;
         if (callbackQueryId is not null)
             await AnswerCallbackAsync(callbackQueryId, cancellationToken);
         if (reply.Text.Length == 0 && reply.Photo is null)
@@ -148,6 +151,8 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
         {
             using var chat = await perChat.AcquireAsync(chatId, 1, timeout.Token);
             using var group = await perGroup.AcquireAsync(chatId, 1, timeout.Token);
+            if (options.MessagesPerSecondOverall <= 0)
+                return chat.IsAcquired && group.IsAcquired;
             using var all = await Overall().AcquireAsync(1, timeout.Token);
             return chat.IsAcquired && group.IsAcquired && all.IsAcquired;
         }

@@ -40,11 +40,26 @@ public sealed class TelegramOptions : IValidatableObject
     /// <summary>How long the poller lease lives without renewal: a dead poller is replaced after about this long.</summary>
     public TimeSpan PollerLeaseTtl { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Telegram's limits: about 1 message/s per chat, 20/min per group, 30/s for the whole bot (shared by the silos).</summary>
-    [Range(0.1, 100)] public double MessagesPerSecondPerChat { get; set; } = 1;
+    /// <summary>
+    /// Telegram's limits: about 1 message/s per chat, 20/min per group, 30/s for the whole bot (shared by the silos).
+    /// 0 switches a limit off: only for benchmarks against a local Bot API stand-in, never against Telegram.
+    /// </summary>
+    [Range(0, 100)] public double MessagesPerSecondPerChat { get; set; } = 1;
     [Range(1, 1000)] public int ChatBurst { get; set; } = 3;
-    [Range(1, 1000)] public int MessagesPerMinutePerGroup { get; set; } = 20;
-    [Range(1, 1000)] public int MessagesPerSecondOverall { get; set; } = 30;
+    [Range(0, 1000)] public int MessagesPerMinutePerGroup { get; set; } = 20;
+    [Range(0, 100_000)] public int MessagesPerSecondOverall { get; set; } = 30;
+
+    /// <summary>Updates this silo handles at once; more wait for room (the brake on ingress).</summary>
+    [Range(1, 10_000)] public int MaxUpdatesInFlight { get; set; } = 64;
+
+    /// <summary>Updates that may wait for room on this silo; past it, the webhook answers 503 at once.</summary>
+    [Range(0, 100_000)] public int MaxUpdatesWaiting { get; set; } = 1_000;
+
+    /// <summary>How long a webhook request waits for room before it is answered 503 (Telegram retries it later).</summary>
+    public TimeSpan WebhookHold { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The most concurrent webhook requests Telegram is asked to send (setWebhook max_connections, 1–100).</summary>
+    [Range(1, 100)] public int WebhookMaxConnections { get; set; } = 40;
 
     /// <summary>429 retries of one message before it is left in the outbox for later.</summary>
     [Range(0, 20)] public int MaxRetriesOn429 { get; set; } = 5;
@@ -64,6 +79,8 @@ public sealed class TelegramOptions : IValidatableObject
             yield return new ValidationResult("telegram: webhook mode needs telegram:webhook_url and telegram:webhook_secret", [nameof(WebhookUrl)]);
         if (!string.IsNullOrWhiteSpace(ApiBaseUrl) && !Uri.TryCreate(ApiBaseUrl, UriKind.Absolute, out _))
             yield return new ValidationResult("telegram:api_base_url (TELEGRAM_API_BASE_URL) must be an absolute URL", [nameof(ApiBaseUrl)]);
+        if (WebhookHold <= TimeSpan.Zero || WebhookHold > TimeSpan.FromSeconds(30))
+            yield return new ValidationResult("telegram:WebhookHold must be between 0 and 30 seconds (Telegram gives up on a slow webhook)", [nameof(WebhookHold)]);
         if (PollerLeaseTtl < TimeSpan.FromSeconds(2))
             yield return new ValidationResult("telegram:PollerLeaseTtl must be at least 2 seconds", [nameof(PollerLeaseTtl)]);
         string? bad = null;

@@ -83,7 +83,8 @@ public sealed partial class TelegramPoller(
                 if (updates.Length == 0)
                     continue;
                 // Not cancellable: once fetched, a batch is accepted completely before the offset moves.
-                await router.AcceptAsync(updates);
+                // Waits while the silo is full: the next batch is fetched only once this one is handled.
+                await router.AcceptAsync(updates, Timeout.InfiniteTimeSpan, leased.Token);
                 offset = updates[^1].Id + 1;
                 LogBatch(updates.Length, offset.Value);
             }

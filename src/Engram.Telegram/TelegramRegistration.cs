@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Engram.Grains.Conversation;
-using Engram.Grains.Delivery;
+using Engram.Abstractions.Delivery;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -45,6 +45,7 @@ public static class TelegramRegistration
         });
         services.AddSingleton<BotIdentity>();
         services.AddSingleton<TelegramMetrics>();
+        services.AddSingleton<IngressGate>();
         services.AddSingleton<UpdateRouter>();
         services.AddSingleton<PollerLease>();
         services.AddSingleton<TelegramMessenger>();
@@ -61,7 +62,8 @@ public static class TelegramRegistration
 
     /// <summary>
     /// POST /telegram/webhook on every silo: 401 without the right secret header (nothing touched),
-    /// 200 only after the update is durably in its user's inbox (so Telegram retries otherwise).
+    /// 200 only after the update is handled and stored by its user's grain (so Telegram retries otherwise),
+    /// 503 when the silo stayed full for the whole hold or the user's grain could not store it.
     /// </summary>
     public static IEndpointRouteBuilder MapEngramTelegram(this IEndpointRouteBuilder app, int port)
     {
@@ -69,7 +71,7 @@ public static class TelegramRegistration
         if (!options.Enabled || options.Mode != IngressMode.Webhook)
             return app;
         var secret = Encoding.UTF8.GetBytes(options.WebhookSecret!);
-        app.MapPost(WebhookPath, async (HttpRequest request, UpdateRouter router) =>
+        app.MapPost(WebhookPath, async (HttpRequest request, UpdateRouter router, IngressGate gate) =>
         {
             var given = Encoding.UTF8.GetBytes(request.Headers[SecretHeader].ToString());
             if (!CryptographicOperations.FixedTimeEquals(given, secret))
@@ -85,8 +87,20 @@ public static class TelegramRegistration
             }
             if (update is null)
                 return Results.BadRequest();
-            await router.AcceptAsync([update]);
-            return Results.Ok();
+            // Held here while the silo is full (the brake Telegram respects: it sends at most
+            // max_connections at once); refused only past the hold, and then Telegram retries.
+            try
+            {
+                if (await router.AcceptAsync([update], options.WebhookHold, request.HttpContext.RequestAborted) == IngressResult.Accepted)
+                    return Results.Ok();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // Storage away, a silo lost mid-call: nothing was confirmed, so Telegram sends it again.
+                gate.CountFailure(ex);
+            }
+            request.HttpContext.Response.Headers.RetryAfter = "1";
+            return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
         }).RequireHost($"*:{port}");
         return app;
     }
@@ -106,7 +120,8 @@ internal sealed partial class TelegramStartup(ITelegramBotClient client, BotIden
                 await client.SetMyCommands(CommandCatalog.All.Select(c => new BotCommand { Command = c.Name, Description = c.Description }), cancellationToken: stoppingToken);
                 var o = options.Value;
                 if (o.Mode == IngressMode.Webhook)
-                    await client.SetWebhook(o.WebhookUrl!, secretToken: o.WebhookSecret, allowedUpdates: [UpdateType.Message, UpdateType.CallbackQuery], cancellationToken: stoppingToken);
+                    await client.SetWebhook(o.WebhookUrl!, secretToken: o.WebhookSecret, maxConnections: o.WebhookMaxConnections,
+                        allowedUpdates: [UpdateType.Message, UpdateType.CallbackQuery], cancellationToken: stoppingToken);
                 LogReady(identity.Username, o.Mode.ToString());
                 return;
             }

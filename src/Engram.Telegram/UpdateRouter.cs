@@ -1,4 +1,5 @@
 using Engram.Abstractions.Inbox;
+using Engram.Abstractions.Users;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -7,13 +8,23 @@ using Telegram.Bot.Types.Enums;
 
 namespace Engram.Telegram;
 
+/// <summary>What became of a batch handed to the router.</summary>
+public enum IngressResult
+{
+    /// <summary>Every update was handled and stored by its user's grain, or deliberately ignored.</summary>
+    Accepted = 0,
+    /// <summary>The silo stayed full for the whole hold: Telegram should send it again later.</summary>
+    Refused = 1,
+}
+
 /// <summary>
-/// Turns Telegram updates into inbox entries for the sender's grain. Both ingress modes use it:
-/// it returns only once every update it was given is durably accepted (or deliberately ignored),
-/// which is what lets the poller advance its offset and the webhook answer 200.
+/// Hands Telegram updates to their senders' grains. Both ingress modes use it: it returns only once
+/// every update it was given is handled and stored (or deliberately ignored), which is what lets the
+/// poller advance its offset and the webhook answer 200; until then Telegram keeps the update.
 /// </summary>
 public sealed partial class UpdateRouter(
     IGrainFactory grains,
+    IngressGate gate,
     BotIdentity bot,
     IOptions<TelegramOptions> options,
     IConnectionMultiplexer redis,
@@ -22,22 +33,40 @@ public sealed partial class UpdateRouter(
 {
     private readonly IReadOnlySet<long> allowed = options.Value.AllowedUserIds;
 
-    /// <summary>Accepts a batch: different users in parallel, each user's updates in order.</summary>
-    public async Task AcceptAsync(IReadOnlyList<Update> updates)
+    /// <summary>
+    /// Accepts a batch: different users in parallel, each user's updates in order, each waiting up
+    /// to <paramref name="hold"/> for room on this silo (the poller waits as long as it takes).
+    /// </summary>
+    public async Task<IngressResult> AcceptAsync(IReadOnlyList<Update> updates, TimeSpan hold, CancellationToken cancellationToken = default)
     {
-        var routed = new List<InboundUpdate>();
+        var routed = new List<InboundUpdate>(updates.Count);
         foreach (var update in updates)
         {
             if (await ToInboundAsync(update) is { } inbound)
                 routed.Add(inbound);
         }
-        await Task.WhenAll(routed.GroupBy(u => u.UserId).Select(async perUser =>
+        if (routed.Count == 1)
+            return await AcceptAsync(routed[0], hold, cancellationToken);
+        var results = await Task.WhenAll(routed.GroupBy(u => u.UserId).Select(async perUser =>
         {
-            var inbox = grains.GetGrain<IUserInboxGrain>(perUser.Key);
             foreach (var update in perUser)
-                await inbox.AcceptAsync(update);
+            {
+                if (await AcceptAsync(update, hold, cancellationToken) == IngressResult.Refused)
+                    return IngressResult.Refused;
+            }
+            return IngressResult.Accepted;
         }));
-        metrics.UpdatesAccepted(routed.Count);
+        return results.Contains(IngressResult.Refused) ? IngressResult.Refused : IngressResult.Accepted;
+    }
+
+    private async Task<IngressResult> AcceptAsync(InboundUpdate update, TimeSpan hold, CancellationToken cancellationToken)
+    {
+        using var room = await gate.EnterAsync(update.UserId, hold, cancellationToken);
+        if (room is null)
+            return IngressResult.Refused;
+        await grains.GetGrain<IUserGrain>(update.UserId).AcceptAsync(update);
+        metrics.UpdatesAccepted(1);
+        return IngressResult.Accepted;
     }
 
     /// <summary>The inbox entry for an update, or null when Engram deliberately ignores it.</summary>

@@ -2,17 +2,6 @@ using Engram.Abstractions.Users;
 
 namespace Engram.Abstractions.Conversation;
 
-/// <summary>What a user said, from whichever transport carried it.</summary>
-[GenerateSerializer, Immutable]
-public sealed record IncomingMessage(
-    [property: Id(0)] string Text,
-    /// <summary>Where replies go (the Telegram chat; the user id for a private chat or the terminal).</summary>
-    [property: Id(1)] long ChatId,
-    /// <summary>Telegram update id for de-duplication, or null (terminal chat).</summary>
-    [property: Id(2)] long? UpdateId = null,
-    /// <summary>Receives interim notices (e.g. "your question is queued") before the final reply.</summary>
-    [property: Id(3)] IReplyObserver? Observer = null);
-
 /// <summary>One message back to the user. Text is plain: transports escape it for their markup.</summary>
 [GenerateSerializer, Immutable]
 public sealed record ChatReply(
@@ -42,12 +31,6 @@ public enum ReplyKind
 [GenerateSerializer, Immutable]
 public sealed record ReplyButton([property: Id(0)] string Label, [property: Id(1)] string Command);
 
-/// <summary>A transport's callback for notices sent while an answer is being prepared.</summary>
-public interface IReplyObserver : IGrainObserver
-{
-    Task OnReplyAsync(ChatReply reply);
-}
-
 /// <summary>A question for the LLM worker, with everything it may use (the user's own data as a snapshot).</summary>
 [GenerateSerializer, Immutable]
 public sealed record LlmRequest(
@@ -56,7 +39,11 @@ public sealed record LlmRequest(
     [property: Id(2)] IReadOnlyList<ChatTurn> History,
     [property: Id(3)] UserContext User,
     /// <summary>Tool results computed by a command; the model is asked only to comment on them.</summary>
-    [property: Id(4)] IReadOnlyList<ToolInvocation>? PrecomputedTools = null);
+    [property: Id(4)] IReadOnlyList<ToolInvocation>? PrecomputedTools = null,
+    /// <summary>The update the question came in: the answer goes back to the user grain under it.</summary>
+    [property: Id(5)] long UpdateId = 0,
+    /// <summary>Where "typing…" is shown while the model works.</summary>
+    [property: Id(6)] long ChatId = 0);
 
 /// <summary>
 /// The calling user's own data, copied into the request. The user-scoped tools read only this,

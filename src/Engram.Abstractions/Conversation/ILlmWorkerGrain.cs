@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace Engram.Abstractions.Conversation;
 
 /// <summary>
@@ -6,9 +8,13 @@ namespace Engram.Abstractions.Conversation;
 /// </summary>
 public interface ILlmWorkerGrain : IGrainWithIntegerKey
 {
-    /// <summary>An LLM answer may take a minute or more; the default 30 s grain timeout would cut it off.</summary>
-    [ResponseTimeout("00:04:00")]
-    Task<LlmAnswer> AskAsync(LlmRequest request);
+    /// <summary>
+    /// Answers a question and hands the answer to the asking user grain (<c>IUserGrain.OnAnswerAsync</c>).
+    /// One-way, so the user grain's turn ends at once and a minute-long answer blocks nobody; the
+    /// user grain keeps the question until the answer arrives and asks again after a crash.
+    /// </summary>
+    [OneWay]
+    Task AnswerAsync(LlmRequest request);
 
     /// <summary>How many questions are in flight and waiting on this silo.</summary>
     Task<(int InFlight, int Queued, int Capacity)> GetLoadAsync();

@@ -1,8 +1,9 @@
 namespace Engram.Abstractions.Inbox;
 
 /// <summary>
-/// One update from a transport (Telegram), reduced to what the conversation needs. Kept in the
-/// user's persisted inbox from the moment it is accepted until its replies are in the outbox.
+/// One update from a transport (Telegram or the terminal), reduced to what the conversation needs.
+/// The transport hands it to the sender's <c>IUserGrain.AcceptAsync</c> and confirms it to Telegram
+/// only once that returns: until then Telegram keeps it (and redelivers it after a crash).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record InboundUpdate(
@@ -26,22 +27,4 @@ public enum InboundKind
     Button = 1,
     /// <summary>A sticker, photo, voice note…: answered with a polite "text only".</summary>
     Unsupported = 2,
-}
-
-/// <summary>
-/// The user's inbox: accepts updates quickly and durably (the Telegram offset advances only after
-/// this returns), independent of how long the user grain takes to answer earlier ones.
-/// </summary>
-public interface IUserInboxGrain : IGrainWithIntegerKey
-{
-    /// <summary>Persists the update (idempotent by update id) and asks the user grain to process it.</summary>
-    Task AcceptAsync(InboundUpdate update);
-
-    /// <summary>The oldest update not yet handled, or null.</summary>
-    Task<InboundUpdate?> PeekAsync();
-
-    /// <summary>Removes a handled update.</summary>
-    Task CompleteAsync(long updateId);
-
-    Task<int> CountAsync();
 }

@@ -1,61 +1,59 @@
 using Engram.Abstractions.Common;
 using Engram.Abstractions.Conversation;
+using Engram.Abstractions.Inbox;
 using Orleans.Concurrency;
 
 namespace Engram.Abstractions.Users;
 
+/// <summary>What <see cref="IUserGrain.AcceptAsync"/> did with an update.</summary>
+public enum UpdateOutcome
+{
+    /// <summary>Handled: its effect and replies are stored, and the replies were handed to the transport.</summary>
+    Answered = 0,
+    /// <summary>A question: stored and handed to the LLM worker; the answer follows in a later turn.</summary>
+    Thinking = 1,
+    /// <summary>Seen before (a redelivery): nothing ran again; replies still unsent were sent.</summary>
+    Duplicate = 2,
+}
+
 /// <summary>
 /// One grain per Telegram user (key = Telegram user id). It is the single owner of the user's
-/// alerts, portfolio, settings and chat history; every change is persisted before the call returns.
+/// alerts, portfolio, settings and chat history. Every turn is short and non-reentrant: Orleans
+/// runs one at a time, so nothing in it needs a lock.
 /// </summary>
 public interface IUserGrain : IGrainWithIntegerKey
 {
     /// <summary>
-    /// Handles one message (a command or a question) and returns the replies. Questions go to the
-    /// LLM, so this may take as long as the LLM timeout plus a wait in the queue.
+    /// Handles one update with one state write: a command's effect, the processed marker and its
+    /// replies (or, for a question, the question waiting for the LLM) together. Returns once that
+    /// write is durable and the replies were handed to the transport, so the caller may confirm the
+    /// update to Telegram. Idempotent by update id.
     /// </summary>
-    [ResponseTimeout("00:05:00")]
-    Task<IReadOnlyList<ChatReply>> HandleMessageAsync(IncomingMessage message);
+    Task<UpdateOutcome> AcceptAsync(InboundUpdate update);
 
-    /// <summary>
-    /// Handles what the user's inbox holds, oldest first, then delivers the outbox. One-way: the
-    /// inbox pokes it and moves on; calls queue on this grain, so updates are handled in order.
-    /// </summary>
+    /// <summary>The LLM worker's answer to a question this grain handed it (ignored if already answered).</summary>
+    Task OnAnswerAsync(long updateId, LlmAnswer answer);
+
+    /// <summary>Sends what the outbox holds (after a notification, a failure or a restart). One-way: queued as its own turn.</summary>
     [OneWay]
-    Task ProcessInboxAsync();
-
-    /// <summary>Sends what the outbox holds (after a failure, a restart, or a new notification).</summary>
     Task DeliverOutboxAsync();
-
-    // Alerts
-    Task<OperationResult<AlertView>> AddAlertAsync(AlertRequest request);
-    Task<IReadOnlyList<AlertView>> GetAlertsAsync(bool includeTriggered = false);
-    Task<OperationResult<AlertView>> RemoveAlertAsync(int alertId);
 
     /// <summary>
     /// A price watch saw one of this user's alerts cross. Marks it and puts the notification in the
-    /// outbox in one write. Idempotent for the same crossing. Interleaves with a long-running turn
-    /// (an LLM answer) so alerts are never delayed by a conversation.
+    /// outbox in one write; sent in a later turn. Idempotent for the same crossing.
     /// </summary>
-    [AlwaysInterleave]
     Task<AlertFiredResult> OnAlertFiredAsync(AlertFired fired);
 
-    // Portfolio
+    // Direct operations (tests, tools and operators; the conversation changes the same state in its own turn)
+    Task<OperationResult<AlertView>> AddAlertAsync(AlertRequest request);
+    Task<IReadOnlyList<AlertView>> GetAlertsAsync(bool includeTriggered = false);
+    Task<OperationResult<AlertView>> RemoveAlertAsync(int alertId);
     Task<OperationResult<TradeReceipt>> BuyAsync(string symbol, decimal amount, decimal price);
     Task<OperationResult<TradeReceipt>> SellAsync(string symbol, decimal amount, decimal price);
     Task<PortfolioView> GetPortfolioAsync();
-
-    // Settings
     Task<EffectiveSettings> GetSettingsAsync();
-    Task<EffectiveSettings> SetResponseFormatAsync(ResponseFormat format);
-    Task<OperationResult<EffectiveSettings>> SetDefaultTimeframeAsync(string timeframe);
-    Task<EffectiveSettings> SetRiskToleranceAsync(RiskTolerance tolerance);
-
-    // Conversation history (context for the LLM)
     Task<IReadOnlyList<ChatTurn>> GetHistoryAsync();
-    Task AppendExchangeAsync(string question, string answer);
-    Task ResetHistoryAsync();
 
-    // Telegram de-duplication: true the first time an update id is seen, false on redelivery.
-    Task<bool> TryMarkUpdateProcessedAsync(long updateId);
+    /// <summary>Questions handed to the LLM worker and not answered yet.</summary>
+    Task<int> CountPendingQuestionsAsync();
 }

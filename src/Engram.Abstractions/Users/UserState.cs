@@ -38,11 +38,35 @@ public sealed class UserState
 
     /// <summary>
     /// Replies and notifications written but not yet delivered. They are persisted in the same
-    /// write that records their cause, and removed only after the transport accepted them.
+    /// write that records their cause. A sent reply to an update leaves with the next write (the
+    /// update's redelivery is what resends it after a crash); a sent notification is removed at once.
     /// </summary>
     [Id(10)] public List<OutboxMessage> Outbox { get; set; } = [];
 
     [Id(11)] public long NextOutboxId { get; set; } = 1;
+
+    /// <summary>Questions handed to the LLM worker and not yet answered, oldest first.</summary>
+    [Id(12)] public List<PendingQuestion> PendingQuestions { get; set; } = [];
+}
+
+/// <summary>A question waiting for the LLM worker's answer; asked again if the answer never comes (a crash).</summary>
+[GenerateSerializer]
+public sealed class PendingQuestion
+{
+    [Id(0)] public long UpdateId { get; set; }
+    [Id(1)] public long ChatId { get; set; }
+    /// <summary>What the model is asked (the user's words, or a request to comment on a command's result).</summary>
+    [Id(2)] public string Question { get; set; } = "";
+    /// <summary>Tool results a command computed; the model only comments on them.</summary>
+    [Id(3)] public List<Conversation.ToolInvocation>? Precomputed { get; set; }
+    /// <summary>A command's own summary, shown above the model's comment (/analyze).</summary>
+    [Id(4)] public string? Lead { get; set; }
+    /// <summary>Whether the exchange joins the chat history (a free-text question does; /analyze does not).</summary>
+    [Id(5)] public bool Remember { get; set; }
+    /// <summary>A chart to attach to the answer in the detailed format: symbol and timeframe.</summary>
+    [Id(6)] public string? ChartSymbol { get; set; }
+    [Id(7)] public string? ChartTimeframe { get; set; }
+    [Id(8)] public DateTimeOffset AskedAt { get; set; }
 }
 
 [GenerateSerializer]
@@ -61,6 +85,12 @@ public sealed class OutboxMessage
     [Id(8)] public string? CallbackQueryId { get; set; }
     /// <summary>A PNG to send as a photo with <see cref="Text"/> as its caption.</summary>
     [Id(9)] public byte[]? Photo { get; set; }
+    /// <summary>
+    /// Sent by the grain on activation and by its recovery reminder: notifications, answers and
+    /// replies whose first send failed. Other replies are resent only when their update is redelivered
+    /// (after a crash, a stored reply without this flag may already have been sent).
+    /// </summary>
+    [Id(10)] public bool DeliverOnRecovery { get; set; }
 }
 
 [GenerateSerializer]

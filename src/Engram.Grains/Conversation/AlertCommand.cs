@@ -37,7 +37,7 @@ public sealed partial record AlertCommand(string Pair, AlertCondition Condition,
                 "below" or "<" or "<=" or "under" => AlertCondition.Below,
                 _ => null,
             };
-            if (parsed is null || !ConversationService.TryParseAmount(args[2], out threshold) || threshold <= 0)
+            if (parsed is null || !ReplyText.TryParseAmount(args[2], out threshold) || threshold <= 0)
                 return null;
             condition = parsed.Value;
             next = 3;
@@ -71,7 +71,7 @@ public sealed partial record AlertCommand(string Pair, AlertCondition Condition,
     {
         if (args.Count >= 2 && !PercentPattern().IsMatch(args[1]) && args[1].ToLowerInvariant() is not ("above" or "below" or ">" or "<" or ">=" or "<=" or "over" or "under"))
             return $"'{args[1]}' should be above, below or a percentage like +5%.";
-        if (args.Count >= 3 && !PercentPattern().IsMatch(args[1]) && (!ConversationService.TryParseAmount(args[2], out var price) || price <= 0))
+        if (args.Count >= 3 && !PercentPattern().IsMatch(args[1]) && (!ReplyText.TryParseAmount(args[2], out var price) || price <= 0))
             return $"'{args[2]}' is not a price.";
         return "Options: repeat [cooldown, e.g. 30m], for <time, e.g. 7d>.";
     }

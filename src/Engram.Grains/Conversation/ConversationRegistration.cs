@@ -3,7 +3,7 @@ using Engram.Charts;
 using Engram.Grains.Market;
 using Microsoft.Extensions.Configuration;
 using Engram.Grains.Alerts;
-using Engram.Grains.Delivery;
+using Engram.Abstractions.Delivery;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -23,6 +23,13 @@ public static class ConversationRegistration
         services.AddSingleton<LlmGate>();
         services.AddSingleton<LlmAgent>();
         services.AddSingleton<LlmHealthProbe>();
+        services.AddSingleton<Commands.MarketPrices>();
+        services.AddSingleton<Commands.PriceCharts>();
+        services.AddSingleton<Commands.ICommandHandler, Commands.AccountCommands>();
+        services.AddSingleton<Commands.ICommandHandler, Commands.MarketCommands>();
+        services.AddSingleton<Commands.ICommandHandler, Commands.AlertCommands>();
+        services.AddSingleton<Commands.ICommandHandler, Commands.PortfolioCommands>();
+        services.AddSingleton<Questions>();
         services.AddSingleton<ConversationService>();
         services.AddMetrics();
         services.AddSingleton<Telemetry.EngramMetrics>();

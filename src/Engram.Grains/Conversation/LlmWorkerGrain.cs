@@ -3,6 +3,9 @@ using Engram.Agent;
 using OpenAI.Models;
 using System.Diagnostics;
 using Orleans.Concurrency;
+using Engram.Abstractions.Delivery;
+using Engram.Abstractions.Users;
+using Microsoft.Extensions.Logging;
 
 namespace Engram.Grains.Conversation;
 
@@ -12,9 +15,27 @@ namespace Engram.Grains.Conversation;
 /// <see cref="LlmGate"/> (not the number of activations) bounds what reaches the server.
 /// </summary>
 [StatelessWorker, Reentrant]
-internal sealed class LlmWorkerGrain(LlmAgent agent, LlmHealthProbe health) : Grain, ILlmWorkerGrain
+internal sealed partial class LlmWorkerGrain(LlmAgent agent, LlmHealthProbe health, IMessenger messenger, ILogger<LlmWorkerGrain> logger) : Grain, ILlmWorkerGrain
 {
-    public Task<LlmAnswer> AskAsync(LlmRequest request) => agent.AskAsync(request);
+    public async Task AnswerAsync(LlmRequest request)
+    {
+        LlmAnswer answer;
+        // "typing…" while the model works; the asking user grain is free meanwhile.
+        await using (messenger.BeginTyping(request.ChatId))
+            answer = await agent.AskAsync(request);
+        try
+        {
+            await GrainFactory.GetGrain<IUserGrain>(request.UserId).OnAnswerAsync(request.UpdateId, answer);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The user grain keeps the question and asks again (its recovery reminder).
+            LogHandBackFailed(request.UserId, request.UpdateId, ex.GetType().Name);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not hand the answer to update {UpdateId} back to user {UserId} ({Error}); the user grain asks again")]
+    private partial void LogHandBackFailed(long userId, long updateId, string error);
 
     public Task<(int InFlight, int Queued, int Capacity)> GetLoadAsync() =>
         Task.FromResult((agent.Gate.InFlight, agent.Gate.Queued, agent.Gate.Capacity));

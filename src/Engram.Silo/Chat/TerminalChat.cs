@@ -1,19 +1,26 @@
+using Engram.Abstractions.Common;
 using Engram.Abstractions.Conversation;
+using Engram.Abstractions.Delivery;
+using Engram.Abstractions.Inbox;
 using Engram.Abstractions.Users;
 
 namespace Engram.Silo.Chat;
 
 /// <summary>
 /// <c>dotnet run --project src/Engram.Silo -- chat</c>: talk to Engram in the terminal as a local
-/// user, through the same user grain, commands and formats as Telegram, with no bot token.
+/// user, with no bot token, on the same path as Telegram: each line is an update for the user's
+/// grain, and the replies come back through a transport that prints them.
 /// </summary>
 public static class TerminalChat
 {
     public static bool IsRequested(string[] args) => args.Length > 0 && string.Equals(args[0], "chat", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>In chat mode the console belongs to the conversation; logs go to the file only.</summary>
-    public static void ConfigureForChat(WebApplicationBuilder builder) =>
+    /// <summary>In chat mode the console belongs to the conversation: logs go to the file only, replies to the console.</summary>
+    public static void ConfigureForChat(WebApplicationBuilder builder)
+    {
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Logging:Console"] = "false" });
+        builder.Services.AddSingleton<IMessenger>(new TerminalMessenger(Console.Out));
+    }
 
     public static async Task RunAsync(WebApplication app, TextReader input, TextWriter output)
     {
@@ -21,8 +28,8 @@ public static class TerminalChat
         var grains = app.Services.GetRequiredService<IGrainFactory>();
         var userId = app.Configuration.GetValue<long>("Chat:UserId", 1);
         var user = grains.GetGrain<IUserGrain>(userId);
-        var notices = new ConsoleObserver(output);
-        var observer = grains.CreateObjectReference<IReplyObserver>(notices);
+        // Update ids only need to grow: the clock keeps them new across runs.
+        var nextUpdateId = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
         output.WriteLine("Engram terminal chat. Type /help for commands, a question in plain words, or /quit to leave.");
         output.WriteLine($"(local user {userId}; logs in logs/engram_bot.log)");
@@ -36,16 +43,24 @@ public static class TerminalChat
                 continue;
             try
             {
-                foreach (var reply in await user.HandleMessageAsync(new IncomingMessage(line, userId, Observer: observer)))
-                    Print(output, reply);
+                var update = new InboundUpdate(nextUpdateId++, userId, userId, InboundKind.Text, line, ReceivedAt: DateTimeOffset.UtcNow);
+                if (await user.AcceptAsync(update) == UpdateOutcome.Thinking)
+                    await WaitForAnswerAsync(user);
             }
-            catch (Exception ex) when (ex is TimeoutException or OrleansException)
+            catch (Exception ex) when (ex is TimeoutException or OrleansException or UserStateUnavailableException)
             {
                 output.WriteLine("Engram did not answer in time; please try again.");
             }
         }
-        grains.DeleteObjectReference<IReplyObserver>(observer);
         await app.StopAsync();
+    }
+
+    /// <summary>The answer is printed by the transport when the LLM worker hands it back; the prompt waits for it.</summary>
+    private static async Task WaitForAnswerAsync(IUserGrain user)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(5);
+        while (await user.CountPendingQuestionsAsync() > 0 && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
     }
 
     internal static void Print(TextWriter output, ChatReply reply)
@@ -66,12 +81,20 @@ public static class TerminalChat
         output.WriteLine();
     }
 
-    private sealed class ConsoleObserver(TextWriter output) : IReplyObserver
+    /// <summary>The terminal as a transport: every message is printed at once.</summary>
+    private sealed class TerminalMessenger(TextWriter output) : IMessenger
     {
-        public Task OnReplyAsync(ChatReply reply)
+        private readonly Lock oneAtATime = new();
+
+        public bool IsEnabled => true;
+
+        public Task<DeliveryOutcome> SendAsync(OutgoingMessage message, CancellationToken cancellationToken)
         {
-            Print(output, reply);
-            return Task.CompletedTask;
+            lock (oneAtATime)
+                Print(output, message.Reply);
+            return Task.FromResult(DeliveryOutcome.Delivered);
         }
+
+        public IAsyncDisposable BeginTyping(long chatId) => NoTyping.Instance;
     }
 }

@@ -6,7 +6,7 @@ using Engram.Abstractions.Users;
 using Engram.Benchmarks.Conversation;
 using Engram.Benchmarks.Ingress;
 using Engram.Grains.Alerts;
-using Engram.Grains.Delivery;
+using Engram.Abstractions.Delivery;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Engram.Benchmarks.Alerts;
@@ -103,8 +103,9 @@ public static class AlertLatencyDriver
             return arrivals.Values.ToList();
         }
 
-        public Task<DeliveryOutcome> SendAsync(long userId, long chatId, ChatReply reply, string? callbackQueryId, CancellationToken cancellationToken)
+        public Task<DeliveryOutcome> SendAsync(OutgoingMessage message, CancellationToken cancellationToken)
         {
+            var (userId, _, reply, _, _) = message;
             var now = Stopwatch.GetTimestamp();
             if (expected.Contains(userId) && reply.Text.StartsWith("🔔", StringComparison.Ordinal) && arrivals.TryAdd(userId, now) && arrivals.Count == expected.Count)
                 all.TrySetResult();
@@ -112,11 +113,5 @@ public static class AlertLatencyDriver
         }
 
         public IAsyncDisposable BeginTyping(long chatId) => NoTyping.Instance;
-
-        private sealed class NoTyping : IAsyncDisposable
-        {
-            public static readonly NoTyping Instance = new();
-            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-        }
     }
 }

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Engram.Abstractions.Conversation;
+using Engram.Abstractions.Delivery;
+using Engram.Abstractions.Inbox;
 using Engram.Abstractions.Users;
 using Engram.Agent;
 using Engram.Trading.Tools;
@@ -49,7 +51,8 @@ public static class ConversationDriver
             ["llm:MaxConcurrentRequests"] = maxConcurrent.ToString(CultureInfo.InvariantCulture),
             ["llm:QueueTimeout"] = "60",
             ["Users:QuestionsPerMinute"] = "10000",
-        });
+            ["Users:CommandsPerMinute"] = "10000",
+        }, services => services.AddSingleton<IMessenger>(Replies));
         var failures = 0;
         try
         {
@@ -93,7 +96,7 @@ public static class ConversationDriver
 
                 // Many users at once: each asks one question; the silo's gate lets maxConcurrent through.
                 var crowd = Enumerable.Range(0, burstUsers).Select(_ => cluster.Client.GetGrain<IUserGrain>(Interlocked.Increment(ref nextUser))).ToArray();
-                await Task.WhenAll(crowd.Select(u => u.HandleMessageAsync(new IncomingMessage("/start", u.GetPrimaryKeyLong()))));
+                await Task.WhenAll(crowd.Select(u => SayAsync(u, "/start")));
                 llm.ResetMaxConcurrency();
                 var callsBefore = script.Calls;
                 var wall = Stopwatch.StartNew();
@@ -157,7 +160,7 @@ public static class ConversationDriver
     private static async Task<List<IReadOnlyList<string>>> ComponentsAsync(InProcessTestCluster cluster, OpenAiServer llm, Script script, long userId, int samples)
     {
         var user = cluster.Client.GetGrain<IUserGrain>(userId);
-        await user.HandleMessageAsync(new IncomingMessage("/start", userId));
+        await SayAsync(user, "/start");
         var rows = new List<IReadOnlyList<string>>();
         async Task Measure(string name, string meaning, Func<Task> call)
         {
@@ -174,9 +177,8 @@ public static class ConversationDriver
             rows.Add([name, Us(LoadTools.Percentile(times, 50)), Us(LoadTools.Percentile(times, 99)), meaning]);
         }
         await Measure("GetSettingsAsync", "client → user grain → client, no work (the hop every question pays once)", () => user.GetSettingsAsync());
-        await Measure("HandleMessageAsync(\"/help\")", "the conversation service on a command, no I/O", () => user.HandleMessageAsync(new IncomingMessage("/help", userId)));
-        await Measure("HandleMessageAsync(\"/alerts\")", "a command reading the user's alerts (grain-internal calls)", () => user.HandleMessageAsync(new IncomingMessage("/alerts", userId)));
-        await Measure("AppendExchangeAsync", "one user state write to Redis (a question persists its exchange once)", () => user.AppendExchangeAsync("q", "a"));
+        await Measure("AcceptAsync(\"/help\")", "a command through the update path: the conversation, one state write, the send", () => SayAsync(user, "/help"));
+        await Measure("AcceptAsync(\"/alerts\")", "a command reading the user's alerts, one state write, the send", () => SayAsync(user, "/alerts"));
 
         var services = cluster.Silos[0].ServiceProvider;
         var trading = services.GetRequiredService<TradingToolService>();
@@ -217,10 +219,41 @@ public static class ConversationDriver
 
     private static string Us(double ms) => (ms * 1000).ToString("0", CultureInfo.InvariantCulture);
 
-    private static async Task<string> AskAsync(IUserGrain user, string question)
+    private static readonly ReplyCollector Replies = new();
+    private static long nextUpdateId = 1;
+
+    /// <summary>One message through the update path, as Telegram's ingress sends it; a question waits for its answer.</summary>
+    private static async Task<string> SayAsync(IUserGrain user, string text)
     {
-        var replies = await user.HandleMessageAsync(new IncomingMessage(question, user.GetPrimaryKeyLong()));
-        return string.Join("\n", replies.Select(r => r.Text));
+        var updateId = Interlocked.Increment(ref nextUpdateId);
+        var userId = user.GetPrimaryKeyLong();
+        if (await user.AcceptAsync(new InboundUpdate(updateId, userId, userId, InboundKind.Text, text)) == UpdateOutcome.Thinking)
+        {
+            while (await user.CountPendingQuestionsAsync() > 0)
+                await Task.Delay(5);
+        }
+        return Replies.Take(updateId);
+    }
+
+    private static Task<string> AskAsync(IUserGrain user, string question) => SayAsync(user, question);
+
+    /// <summary>The transport: keeps each update's replies until the driver reads them.</summary>
+    private sealed class ReplyCollector : IMessenger
+    {
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<long, string> byUpdate = new();
+
+        public bool IsEnabled => true;
+
+        public Task<DeliveryOutcome> SendAsync(OutgoingMessage message, CancellationToken cancellationToken)
+        {
+            if (message.UpdateId is { } id)
+                byUpdate.AddOrUpdate(id, message.Reply.Text, (_, earlier) => earlier + "\n" + message.Reply.Text);
+            return Task.FromResult(DeliveryOutcome.Delivered);
+        }
+
+        public IAsyncDisposable BeginTyping(long chatId) => NoTyping.Instance;
+
+        public string Take(long updateId) => byUpdate.TryRemove(updateId, out var text) ? text : "";
     }
 
     /// <summary>

@@ -3,7 +3,7 @@ using Engram.Abstractions.Conversation;
 using Engram.FunctionalTests.Grains;
 using Engram.FunctionalTests.Infrastructure;
 using Engram.Grains.Alerts;
-using Engram.Grains.Delivery;
+using Engram.Abstractions.Delivery;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using Xunit.Abstractions;
@@ -24,19 +24,22 @@ public sealed class ScriptedPrices : IAlertPriceSource
 /// <summary>A transport that records what it was asked to send.</summary>
 public sealed class RecordingMessenger : IMessenger
 {
-    public ConcurrentQueue<(long UserId, long ChatId, ChatReply Reply, DateTimeOffset At)> Sent { get; } = new();
+    public ConcurrentQueue<(long UserId, long ChatId, ChatReply Reply, DateTimeOffset At, long? UpdateId)> Sent { get; } = new();
 
     public bool IsEnabled => true;
 
-    public Task<DeliveryOutcome> SendAsync(long userId, long chatId, ChatReply reply, string? callbackQueryId, CancellationToken cancellationToken)
+    public Task<DeliveryOutcome> SendAsync(OutgoingMessage message, CancellationToken cancellationToken)
     {
-        Sent.Enqueue((userId, chatId, reply, DateTimeOffset.UtcNow));
+        Sent.Enqueue((message.UserId, message.ChatId, message.Reply, DateTimeOffset.UtcNow, message.UpdateId));
         return Task.FromResult(DeliveryOutcome.Delivered);
     }
 
-    public IAsyncDisposable BeginTyping(long chatId) => new NoTransportMessenger().BeginTyping(chatId);
+    public IAsyncDisposable BeginTyping(long chatId) => NoTyping.Instance;
 
     public IReadOnlyList<ChatReply> To(long userId) => Sent.Where(s => s.UserId == userId).Select(s => s.Reply).ToList();
+
+    /// <summary>What was sent in answer to one update.</summary>
+    public IReadOnlyList<ChatReply> ForUpdate(long updateId) => Sent.Where(s => s.UpdateId == updateId).Select(s => s.Reply).ToList();
 }
 
 public sealed class AlertFixture(IMessageSink sink) : IAsyncLifetime

@@ -2,7 +2,7 @@ using Engram.Abstractions.Users;
 using Engram.FunctionalTests.Grains;
 using Engram.FunctionalTests.Infrastructure;
 using Engram.Grains.Alerts;
-using Engram.Grains.Delivery;
+using Engram.Abstractions.Delivery;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Engram.FunctionalTests.Alerts;

@@ -4,7 +4,7 @@ using Engram.Abstractions.Users;
 using Engram.FunctionalTests.Grains;
 using Engram.FunctionalTests.Infrastructure;
 using Engram.Grains.Alerts;
-using Engram.Grains.Delivery;
+using Engram.Abstractions.Delivery;
 using Engram.TestServers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,4 +1,7 @@
+using Engram.Abstractions.Delivery;
+using Engram.FunctionalTests.Alerts;
 using Engram.FunctionalTests.Grains;
+using Microsoft.Extensions.DependencyInjection;
 using Engram.FunctionalTests.Infrastructure;
 using Engram.TestServers;
 using Orleans.TestingHost;
@@ -13,6 +16,8 @@ public sealed class ConversationFixture(IMessageSink sink) : IAsyncLifetime
 
     public OpenAiServer Llm { get; private set; } = null!;
     public InProcessTestCluster Cluster { get; private set; } = null!;
+    public RecordingMessenger Messenger { get; } = new();
+    public ChatDriver Chat { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
@@ -25,7 +30,9 @@ public sealed class ConversationFixture(IMessageSink sink) : IAsyncLifetime
                 ["lmstudio:max_retries"] = "0",
                 ["llm:MaxConcurrentRequests"] = "2",
                 ["llm:QueueTimeout"] = "60",
-            });
+            },
+            configureServices: services => services.AddSingleton<IMessenger>(Messenger));
+        Chat = new ChatDriver(Cluster.Client, Messenger);
     }
 
     public async Task DisposeAsync()

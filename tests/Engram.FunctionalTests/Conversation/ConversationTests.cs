@@ -19,7 +19,7 @@ public sealed class ConversationTests(ConversationFixture fixture) : IClassFixtu
 
     private async Task<string> Say(string text, long? user = null)
     {
-        var replies = await fixture.Cluster.Client.GetGrain<IUserGrain>(user ?? userId).HandleMessageAsync(new IncomingMessage(text, user ?? userId));
+        var replies = await fixture.Chat.SayAsync(user ?? userId, text);
         var reply = Assert.Single(replies);
         Assert.False(string.IsNullOrWhiteSpace(reply.Text));
         return reply.Text;
@@ -182,8 +182,11 @@ public sealed class ConversationTests(ConversationFixture fixture) : IClassFixtu
         try
         {
             var users = Enumerable.Range(0, 20).Select(i => 90_000L + i).ToList();
-            var replies = await Task.WhenAll(users.Select(u => Say("quick question", u)));
-            Assert.All(replies, r => Assert.Equal("Answer.", r));
+            var replies = await Task.WhenAll(users.Select(u => fixture.Chat.SayAsync(u, "quick question")));
+            // Those beyond the free slots are told at once that they wait, then answered.
+            Assert.All(replies, r => Assert.Equal("Answer.", r[^1].Text));
+            Assert.All(replies.Where(r => r.Count > 1), r => Assert.StartsWith("⏳ I'm busy with other questions; yours is queued", Assert.Single(r[..^1]).Text));
+            Assert.Contains(replies, r => r.Count > 1);
             Assert.InRange(Llm.MaxConcurrency, 1, 2);
         }
         finally
@@ -254,7 +257,7 @@ public sealed class ChartConversationTests(ConversationFixture fixture) : IClass
     private readonly long userId = Interlocked.Increment(ref nextUser);
 
     private async Task<Engram.Abstractions.Conversation.ChatReply> Say(string text) =>
-        Assert.Single(await fixture.Cluster.Client.GetGrain<IUserGrain>(userId).HandleMessageAsync(new IncomingMessage(text, userId)));
+        Assert.Single(await fixture.Chat.SayAsync(userId, text));
 
     [Fact]
     public async Task Chart_sends_a_png_of_the_pair_with_the_users_alert_levels()

@@ -1,4 +1,9 @@
+using Engram.Abstractions.Conversation;
+using Engram.Abstractions.Delivery;
+using Engram.Abstractions.Inbox;
 using Engram.Abstractions.Users;
+using Engram.FunctionalTests.Alerts;
+using Microsoft.Extensions.DependencyInjection;
 using Engram.FunctionalTests.Infrastructure;
 using Orleans.TestingHost;
 
@@ -8,9 +13,15 @@ namespace Engram.FunctionalTests.Grains;
 public sealed class UserGrainTests(RedisServer redis) : IAsyncLifetime
 {
     private readonly string serviceId = "grain-tests-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly RecordingMessenger messenger = new();
     private InProcessTestCluster cluster = null!;
+    private ChatDriver chat = null!;
 
-    public async Task InitializeAsync() => cluster = await UserGrainCluster.StartAsync(redis, serviceId);
+    public async Task InitializeAsync()
+    {
+        cluster = await UserGrainCluster.StartAsync(redis, serviceId, configureServices: s => s.AddSingleton<IMessenger>(messenger));
+        chat = new ChatDriver(cluster.Client, messenger);
+    }
 
     public async Task DisposeAsync() => await cluster.DisposeAsync();
 
@@ -23,7 +34,7 @@ public sealed class UserGrainTests(RedisServer redis) : IAsyncLifetime
         Assert.True((await user.BuyAsync("BTCUSDT", 0.5m, 60_000m)).Ok);
         Assert.True((await user.BuyAsync("BTCUSDT", 0.5m, 70_000m)).Ok);
         Assert.True((await user.AddAlertAsync(new AlertRequest("BTCUSDT", AlertCondition.Above, 100_000m, 65_000m))).Ok);
-        await user.SetResponseFormatAsync(ResponseFormat.Detailed);
+        Assert.Contains("detailed", Assert.Single(await chat.SayAsync(1001, "/format detailed")).Text);
 
         await cluster.DeactivateAsync((IAddressable)user);
         await cluster.WaitForDeactivationAsync((IAddressable)user);
@@ -56,24 +67,38 @@ public sealed class UserGrainTests(RedisServer redis) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Redelivered_update_ids_are_dropped()
+    public async Task Redelivered_updates_run_once_and_are_answered_once()
     {
         var user = User(1003);
-        Assert.True(await user.TryMarkUpdateProcessedAsync(555));
-        Assert.False(await user.TryMarkUpdateProcessedAsync(555));
+        var buy = new InboundUpdate(555, 1003, 1003, InboundKind.Text, "/buy ETH 1 2000");
+        Assert.Equal(UpdateOutcome.Answered, await user.AcceptAsync(buy));
+        Assert.Equal(UpdateOutcome.Duplicate, await user.AcceptAsync(buy));
         await cluster.DeactivateAsync((IAddressable)user);
         await cluster.WaitForDeactivationAsync((IAddressable)user);
-        Assert.False(await user.TryMarkUpdateProcessedAsync(555)); // remembered across activations
+        Assert.Equal(UpdateOutcome.Duplicate, await user.AcceptAsync(buy)); // remembered across activations
+
+        Assert.Equal(1m, Assert.Single((await user.GetPortfolioAsync()).Positions).Amount);
+        Assert.Contains("Bought 1 ETH/USDT", Assert.Single(messenger.ForUpdate(555)).Text);
     }
 
     [Fact]
-    public async Task History_is_kept_and_reset()
+    public async Task A_flood_gets_one_slow_down_notice_and_its_excess_is_skipped()
     {
-        var user = User(1004);
-        await user.AppendExchangeAsync("should I buy bitcoin?", "Here is what the indicators say...");
-        Assert.Equal(2, (await user.GetHistoryAsync()).Count);
-        await user.ResetHistoryAsync();
-        Assert.Empty(await user.GetHistoryAsync());
+        // Users:CommandsPerMinute is 30 by default.
+        var replies = new List<ChatReply>();
+        for (var i = 0; i < 40; i++)
+            replies.AddRange(await chat.SayAsync(1006, "/help"));
+        Assert.Equal(30, replies.Count(r => r.Text.StartsWith("Commands:", StringComparison.Ordinal)));
+        Assert.Contains("Slow down", Assert.Single(replies, r => r.Kind == ReplyKind.Notice).Text);
+    }
+
+    [Fact]
+    public async Task Reset_forgets_the_history_only()
+    {
+        Assert.Contains("Bought", Assert.Single(await chat.SayAsync(1004, "/buy BTC 1 100")).Text);
+        Assert.Contains("forgot our conversation", Assert.Single(await chat.SayAsync(1004, "/reset")).Text);
+        Assert.Empty(await User(1004).GetHistoryAsync());
+        Assert.Single((await User(1004).GetPortfolioAsync()).Positions);
     }
 
     /// <summary>

@@ -171,13 +171,18 @@ public sealed class TelegramConversationTests(TelegramFixture fixture) : IClassF
 public sealed class TelegramRateLimitTests(TelegramFixture fixture) : IClassFixture<TelegramFixture>
 {
     [Fact]
-    public async Task A_user_sending_too_many_commands_is_asked_to_slow_down_and_nothing_is_lost()
+    public async Task A_user_sending_too_many_commands_is_told_once_to_slow_down_and_others_are_not_delayed()
     {
-        const long user = 990_001;
+        const long user = 990_001, other = 990_002;
         for (var i = 0; i < 35; i++)
             fixture.Telegram.EnqueueMessage(user, "/alerts");
-        var replies = await fixture.Telegram.WaitForMessagesAsync(user, 35, TimeSpan.FromSeconds(30));
+        fixture.Telegram.EnqueueMessage(other, "/alerts");
+        var replies = await fixture.Telegram.WaitForMessagesAsync(user, 31, TimeSpan.FromSeconds(30));
         Assert.Equal(30, replies.Count(r => r.PlainText.Contains("no active alerts", StringComparison.Ordinal)));
-        Assert.All(replies.Skip(30), r => Assert.Matches(@"Slow down a little: try again in \d+ s", r.PlainText));
+        Assert.Matches(@"Slow down a little: I'm skipping what you send for the next \d+ s", replies[30].PlainText);
+        Assert.Contains("no active alerts", Assert.Single(await fixture.Telegram.WaitForMessagesAsync(other, 1, TimeSpan.FromSeconds(30))).PlainText);
+        // The flood's excess got no reply each: one notice, not one per message.
+        await Task.Delay(500);
+        Assert.Equal(31, fixture.Telegram.SentMessages.Count(m => m.ChatId == user));
     }
 }

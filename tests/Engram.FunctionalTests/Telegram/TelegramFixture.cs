@@ -39,6 +39,8 @@ public sealed class TelegramFixture(IMessageSink sink) : IAsyncLifetime
             ["telegram:MessagesPerSecondPerChat"] = "50",
             ["telegram:ChatBurst"] = "50",
             ["telegram:MessagesPerSecondOverall"] = "1000",
+            // The fuzz test sends 20 questions per user at once; the rate limit has its own test.
+            ["Users:QuestionsPerMinute"] = "1000",
         };
         Cluster = await UserGrainCluster.StartAsync(redis, "telegram-" + Guid.NewGuid().ToString("N")[..8], llmEndpoint: Llm.BaseUrl + "/v1",
             settings: settings,

@@ -80,7 +80,7 @@ public class AmountParsingTests
     [InlineData("1e3", 1000)]
     public void Reads_amounts_people_type(string text, double expected)
     {
-        Assert.True(ConversationService.TryParseAmount(text, out var value));
+        Assert.True(ReplyText.TryParseAmount(text, out var value));
         Assert.Equal((decimal)expected, value);
     }
 
@@ -90,7 +90,7 @@ public class AmountParsingTests
     [InlineData("abc")]
     [InlineData("1e40")]
     [InlineData("")]
-    public void Refuses_what_is_not_a_finite_amount(string text) => Assert.False(ConversationService.TryParseAmount(text, out _));
+    public void Refuses_what_is_not_a_finite_amount(string text) => Assert.False(ReplyText.TryParseAmount(text, out _));
 }
 
 public class ReplyFormatterTests

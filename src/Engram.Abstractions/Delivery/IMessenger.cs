@@ -1,6 +1,6 @@
 using Engram.Abstractions.Conversation;
 
-namespace Engram.Grains.Delivery;
+namespace Engram.Abstractions.Delivery;
 
 /// <summary>What became of a message handed to the transport.</summary>
 public enum DeliveryOutcome
@@ -14,16 +14,26 @@ public enum DeliveryOutcome
     RetryLater = 3,
 }
 
+/// <summary>One message for the transport: whose it is, where it goes, and the update it answers (if any).</summary>
+public sealed record OutgoingMessage(
+    long UserId,
+    long ChatId,
+    ChatReply Reply,
+    /// <summary>For button presses: the callback query to answer along with the reply.</summary>
+    string? CallbackQueryId = null,
+    /// <summary>The update this answers, or null for a notification (an alert).</summary>
+    long? UpdateId = null);
+
 /// <summary>
-/// Sends messages to users on this silo's transport (Telegram, or nothing when no token is set).
-/// Implementations respect the transport's limits; the caller keeps the message until Delivered.
+/// Sends messages to users on this silo's transport (Telegram, the terminal, or nothing when no
+/// token is set). Implementations respect the transport's limits; the caller keeps the message until Delivered.
 /// </summary>
 public interface IMessenger
 {
     /// <summary>False when no transport is configured: outboxes then keep their messages.</summary>
     bool IsEnabled { get; }
 
-    Task<DeliveryOutcome> SendAsync(long userId, long chatId, ChatReply reply, string? callbackQueryId, CancellationToken cancellationToken);
+    Task<DeliveryOutcome> SendAsync(OutgoingMessage message, CancellationToken cancellationToken);
 
     /// <summary>Shows "typing…" in the chat until disposed (renewed every few seconds).</summary>
     IAsyncDisposable BeginTyping(long chatId);
@@ -34,14 +44,15 @@ public sealed class NoTransportMessenger : IMessenger
 {
     public bool IsEnabled => false;
 
-    public Task<DeliveryOutcome> SendAsync(long userId, long chatId, ChatReply reply, string? callbackQueryId, CancellationToken cancellationToken) =>
+    public Task<DeliveryOutcome> SendAsync(OutgoingMessage message, CancellationToken cancellationToken) =>
         Task.FromResult(DeliveryOutcome.RetryLater);
 
     public IAsyncDisposable BeginTyping(long chatId) => NoTyping.Instance;
+}
 
-    private sealed class NoTyping : IAsyncDisposable
-    {
-        public static readonly NoTyping Instance = new();
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
+/// <summary>A "typing…" indicator that shows nothing.</summary>
+public sealed class NoTyping : IAsyncDisposable
+{
+    public static readonly NoTyping Instance = new();
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
