@@ -60,28 +60,41 @@ public sealed partial class IngressGate : IDisposable
         RateLimitLease? userLease = null, siloLease = null;
         try
         {
-            userLease = await perUser.AcquireAsync(userId, 1, timeout.Token);
-            if (userLease.IsAcquired)
-                siloLease = await silo.AcquireAsync(1, timeout.Token);
+            try
+            {
+                userLease = await perUser.AcquireAsync(userId, 1, timeout.Token);
+                if (userLease.IsAcquired)
+                    siloLease = await silo.AcquireAsync(1, timeout.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The hold is over: refused below.
+            }
+            var waitedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            if (waitedMs >= 100)
+            {
+                Interlocked.Increment(ref waited);
+                InterlockedMax(ref longestWaitMs, waitedMs);
+            }
+            if (userLease is { IsAcquired: true } && siloLease is { IsAcquired: true })
+                return new Entry(this, ticket, userLease, siloLease);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch
         {
+            Release();
+            throw;
         }
-        var waitedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        if (waitedMs >= 100)
-        {
-            Interlocked.Increment(ref waited);
-            InterlockedMax(ref longestWaitMs, waitedMs);
-        }
-        if (userLease is { IsAcquired: true } && siloLease is { IsAcquired: true })
-            return new Entry(this, ticket, userLease, siloLease);
-        siloLease?.Dispose();
-        userLease?.Dispose();
-        enteredAt.TryRemove(ticket, out _);
-        cancellationToken.ThrowIfCancellationRequested();
+        Release();
         Interlocked.Increment(ref refused);
         refusedCounter.Add(1);
         return null;
+
+        void Release()
+        {
+            siloLease?.Dispose();
+            userLease?.Dispose();
+            enteredAt.TryRemove(ticket, out _);
+        }
     }
 
     /// <summary>A webhook update whose grain failed (answered 503, Telegram retries it): counted for the next report line.</summary>

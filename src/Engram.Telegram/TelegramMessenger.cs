@@ -103,7 +103,9 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
                 return DeliveryOutcome.RetryLater;
             try
             {
-                await send(cancellationToken);
+                // The caller's token bounds the waits only: a request once on the wire is seen
+                // through (bounded by the HTTP timeout), since cancelling it would leave "sent?" open.
+                await send(CancellationToken.None);
                 metrics.MessageSent();
                 return DeliveryOutcome.Delivered;
             }
@@ -112,9 +114,8 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
                 metrics.TooManyRequests();
                 var retryAfter = TimeSpan.FromSeconds(Math.Max(1, ex.Parameters?.RetryAfter ?? 1));
                 LogTooManyRequests(chatId, retryAfter.TotalSeconds, attempt + 1);
-                if (attempt >= options.MaxRetriesOn429)
+                if (attempt >= options.MaxRetriesOn429 || !await DelayAsync(retryAfter, cancellationToken))
                     return DeliveryOutcome.RetryLater;
-                await Task.Delay(retryAfter, cancellationToken);
             }
             catch (ApiRequestException ex) when (ex.ErrorCode == 403)
             {
@@ -134,7 +135,7 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
                 LogRejected(chatId, ex.ErrorCode, ex.Message);
                 return DeliveryOutcome.Rejected;
             }
-            catch (Exception ex) when (ex is RequestException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is RequestException or HttpRequestException or TaskCanceledException)
             {
                 metrics.Error(ex is ApiRequestException api ? api.ErrorCode : 0);
                 LogTransient(chatId, ex.GetType().Name, ex.Message);
@@ -156,7 +157,21 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
             using var all = await Overall().AcquireAsync(1, timeout.Token);
             return chat.IsAcquired && group.IsAcquired && all.IsAcquired;
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException)
+        {
+            // The limits did not allow it within the wait (or the caller's budget): nothing was sent.
+            return false;
+        }
+    }
+
+    private static async Task<bool> DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.Delay(delay, cancellationToken);
+            return true;
+        }
+        catch (OperationCanceledException)
         {
             return false;
         }

@@ -84,7 +84,10 @@ public sealed partial class TelegramPoller(
                     continue;
                 // Not cancellable: once fetched, a batch is accepted completely before the offset moves.
                 // Waits while the silo is full: the next batch is fetched only once this one is handled.
-                await router.AcceptAsync(updates, Timeout.InfiniteTimeSpan, leased.Token);
+                // Refused only when even the waiting room is full: the batch goes again (what was
+                // already handled is recognised by its update id).
+                while (await router.AcceptAsync(updates, Timeout.InfiniteTimeSpan, leased.Token) == IngressResult.Refused)
+                    await Task.Delay(TimeSpan.FromMilliseconds(200), leased.Token);
                 offset = updates[^1].Id + 1;
                 LogBatch(updates.Length, offset.Value);
             }

@@ -39,7 +39,8 @@ public sealed partial class ConversationService
         try
         {
             var reply = parsed.IsCommand ? await RunCommandAsync(session, parsed) : questions.Ask(session, parsed.Text);
-            if (session.Question is not null && await QueuedNoticeAsync() is { } queued)
+            // Told once, for a question that is not already waiting behind another of the user's.
+            if (session.Question is not null && !session.HasPendingQuestions && await QueuedNoticeAsync() is { } queued)
                 return reply is null ? [queued] : [reply, queued];
             return reply is null ? [] : [reply];
         }

@@ -22,6 +22,9 @@ public sealed class UserSession(long userId, long chatId, long updateId, UserAcc
     public PortfolioView Portfolio => account.GetPortfolio();
     public IReadOnlyList<ChatTurn> History => account.State.History;
 
+    /// <summary>Whether earlier questions of this user are still with the LLM worker.</summary>
+    public bool HasPendingQuestions => account.State.PendingQuestions.Count > 0;
+
     /// <summary>Alerts added (true) or removed (false) in this turn, for the price watches once stored.</summary>
     public List<(AlertView Alert, bool Added)> AlertChanges { get; } = [];
 

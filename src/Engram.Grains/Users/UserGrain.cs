@@ -35,6 +35,9 @@ public sealed partial class UserGrain(
     /// <summary>A question not answered in this long (a lost one-way call) is asked again.</summary>
     private static readonly TimeSpan AskAgainAfter = TimeSpan.FromMinutes(5);
 
+    /// <summary>How long one turn waits for the transport's send limits (Telegram's 1/s per chat, 30/s per bot).</summary>
+    private static readonly TimeSpan DeliveryBudget = TimeSpan.FromSeconds(5);
+
     /// <summary>Storage retries stay inside the caller's 30 s response timeout.</summary>
     private static readonly TimeSpan StorageRetryBudget = TimeSpan.FromSeconds(20);
 
@@ -50,8 +53,14 @@ public sealed partial class UserGrain(
     private UserRateLimits limits = null!;
     private bool? reminderSet;
 
-    /// <summary>Sent replies dropped in memory whose removal is not stored yet (it rides on the next write).</summary>
-    private bool removalsUnsaved;
+    /// <summary>
+    /// Outbox messages sent since the last stored write: their removal rides on the next write, and a
+    /// reload must not bring them back (that would send them twice).
+    /// </summary>
+    private readonly HashSet<long> sentSinceWrite = [];
+
+    /// <summary>Storage could not even be read back after a failure: this activation writes nothing more and goes away.</summary>
+    private bool poisoned;
 
     private long UserId => this.GetPrimaryKeyLong();
 
@@ -67,9 +76,9 @@ public sealed partial class UserGrain(
         // and the price watches re-synced with this grain's alerts (it is their source of truth).
         this.RegisterGrainTimer(async _ =>
         {
-            AskPendingQuestions();
-            await DeliverAsync();
             await SyncPriceWatchesAsync();
+            AskNextQuestion();
+            await DeliverAsync();
         }, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan));
         return Task.CompletedTask;
     }
@@ -78,7 +87,7 @@ public sealed partial class UserGrain(
     {
         metrics.UserDeactivated();
         // A graceful goodbye (idle, a deploy) stores what was sent, so the next activation has nothing to wonder about.
-        if (removalsUnsaved)
+        if (sentSinceWrite.Count > 0 && !poisoned)
             await WriteKeepingMemoryAsync();
     }
 
@@ -105,12 +114,15 @@ public sealed partial class UserGrain(
         Record(update, replies, session.DiscardChanges ? null : session.Question);
         await WriteOrDiscardAsync();
 
-        foreach (var (alert, added) in session.AlertChanges)
-            await TellPriceWatchAsync(alert, added);
-        if (session.Question is { } question && !session.DiscardChanges)
+        if (!session.DiscardChanges)
         {
-            await SettleReminderAsync();
-            Ask(question);
+            foreach (var (alert, added) in session.AlertChanges)
+                await TellPriceWatchAsync(alert, added);
+            if (session.Question is not null)
+            {
+                await SettleReminderAsync();
+                AskNextQuestion();
+            }
         }
         await DeliverAsync();
         return session.Question is null || session.DiscardChanges ? UpdateOutcome.Answered : UpdateOutcome.Thinking;
@@ -144,13 +156,15 @@ public sealed partial class UserGrain(
         account.TryMarkUpdateProcessed(update.UpdateId);
         user.State.Active = true; // writing to the bot again undoes a block
         var callback = update.CallbackQueryId;
+        // Without a transport on this silo nothing is sent here: the replies wait for an activation that can.
+        var keep = !messenger.IsEnabled;
         foreach (var reply in replies)
         {
-            Enqueue(update.ChatId, reply, update.UpdateId, callback, deliverOnRecovery: false);
+            Enqueue(update.ChatId, reply, update.UpdateId, callback, deliverOnRecovery: keep);
             callback = null;
         }
         if (callback is not null)
-            Enqueue(update.ChatId, new ChatReply("", ReplyKind.Duplicate), update.UpdateId, callback, deliverOnRecovery: false);
+            Enqueue(update.ChatId, new ChatReply("", ReplyKind.Duplicate), update.UpdateId, callback, deliverOnRecovery: keep);
         if (question is not null)
         {
             question.AskedAt = clock.GetUtcNow();
@@ -170,23 +184,24 @@ public sealed partial class UserGrain(
 
     // ---------------------------------------------------------------- questions
 
-    private void Ask(PendingQuestion question)
+    /// <summary>
+    /// One question per user at the LLM at a time, oldest first: each is asked with the exchanges
+    /// before it in its history, and answers arrive in the order they were asked. A question this
+    /// activation did not ask (its answer died with a silo) or whose answer is overdue is asked again.
+    /// </summary>
+    private void AskNextQuestion()
     {
+        if (user.State.PendingQuestions.FirstOrDefault() is not { } question)
+            return;
+        if (asked.TryGetValue(question.UpdateId, out var at))
+        {
+            if (clock.GetUtcNow() - at < AskAgainAfter)
+                return;
+            LogAskingAgain(UserId, question.UpdateId);
+        }
         asked[question.UpdateId] = clock.GetUtcNow();
         var session = new UserSession(UserId, question.ChatId, question.UpdateId, Account);
         GrainFactory.GetGrain<ILlmWorkerGrain>(0).AnswerAsync(Questions.RequestFor(session, question)).Ignore();
-    }
-
-    /// <summary>Questions a previous activation asked (the answer died with its silo), or whose answer is overdue.</summary>
-    private void AskPendingQuestions()
-    {
-        foreach (var question in user.State.PendingQuestions.ToList())
-        {
-            if (asked.TryGetValue(question.UpdateId, out var at) && clock.GetUtcNow() - at < AskAgainAfter)
-                continue;
-            LogAskingAgain(UserId, question.UpdateId);
-            Ask(question);
-        }
     }
 
     public async Task OnAnswerAsync(long updateId, LlmAnswer answer)
@@ -209,6 +224,7 @@ public sealed partial class UserGrain(
         // Sent by whichever activation holds it, so it survives a crash between this write and the send.
         Enqueue(question.ChatId, reply, updateId, null, deliverOnRecovery: true);
         await WriteOrDiscardAsync();
+        AskNextQuestion();
         await DeliverAsync();
     }
 
@@ -220,7 +236,16 @@ public sealed partial class UserGrain(
     {
         var (result, notify) = Account.OnAlertFired(fired);
         if (notify is null)
+        {
+            // The same crossing again (the watch retries when it did not hear back): make sure what
+            // the first report stored is covered and on its way.
+            if (user.State.Outbox.Any(m => m.DeliverOnRecovery))
+            {
+                await SettleReminderAsync();
+                this.AsReference<IUserGrain>().DeliverOutboxAsync().Ignore();
+            }
             return result;
+        }
         // One write marks the alert and stores the notification; a user who blocked the bot gets
         // nothing (the alert is still marked, so it does not fire again).
         if (user.State.Active)
@@ -239,7 +264,7 @@ public sealed partial class UserGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        AskPendingQuestions();
+        AskNextQuestion();
         await DeliverAsync();
     }
 
@@ -257,15 +282,17 @@ public sealed partial class UserGrain(
             return;
         }
         var mustWrite = false;
+        // A turn waits for the transport's limits this long at most; what is left waits for the reminder.
+        using var budget = new CancellationTokenSource(DeliveryBudget);
         while (user.State.Outbox.FirstOrDefault(m => !dormant.Contains(m.Id)) is { } message)
         {
             var reply = new ChatReply(message.Text, message.Kind, message.Buttons, message.Photo);
-            var outcome = await messenger.SendAsync(new OutgoingMessage(UserId, message.ChatId, reply, message.CallbackQueryId, message.UpdateId), CancellationToken.None);
+            var outcome = await messenger.SendAsync(new OutgoingMessage(UserId, message.ChatId, reply, message.CallbackQueryId, message.UpdateId), budget.Token);
             if (outcome is DeliveryOutcome.Delivered or DeliveryOutcome.Rejected)
             {
                 user.State.Outbox.Remove(message);
+                sentSinceWrite.Add(message.Id);
                 mustWrite |= message.DeliverOnRecovery;
-                removalsUnsaved = true;
             }
             else if (outcome == DeliveryOutcome.RecipientBlocked && message.ChatId == UserId)
             {
@@ -460,10 +487,12 @@ public sealed partial class UserGrain(
         var deadline = clock.GetUtcNow() + StorageRetryBudget;
         for (var delay = TimeSpan.FromMilliseconds(250); ; delay = TimeSpan.FromMilliseconds(Math.Min(5_000, delay.TotalMilliseconds * 2)))
         {
+            if (poisoned)
+                throw new UserStateUnavailableException("This user's data could not be read back after a storage failure; it is reloaded on the next call.");
             try
             {
                 await user.WriteStateAsync();
-                removalsUnsaved = false;
+                sentSinceWrite.Clear();
                 return;
             }
             catch (Exception ex) when (ex is not InconsistentStateException and not OperationCanceledException && clock.GetUtcNow() < deadline)
@@ -479,14 +508,18 @@ public sealed partial class UserGrain(
         try
         {
             await user.ReadStateAsync();
+            // What this activation sent stays sent, whatever storage still says.
+            user.State.Outbox.RemoveAll(m => sentSinceWrite.Contains(m.Id));
             dormant.Clear();
             foreach (var message in user.State.Outbox.Where(m => !m.DeliverOnRecovery))
                 dormant.Add(message.Id);
         }
         catch (Exception ex)
         {
-            // Storage is unreachable: drop this activation so the next call starts from what Redis holds.
+            // Storage is unreachable: what is in memory may be half a change, so nothing more is
+            // written from it; the next call starts from what Redis holds.
             LogReloadFailed(ex, UserId);
+            poisoned = true;
             DeactivateOnIdle();
         }
     }
