@@ -3,7 +3,7 @@ using Orleans.Hosting;
 namespace Engram.Grains;
 
 /// <summary>
-/// Reminders are how work left behind by a silo that died (an update waiting in an inbox, a
+/// Reminders are how work left behind by a silo that died (a question waiting for the LLM, a
 /// price watch with armed alerts) is picked up again: nothing else remembers it. Orleans' default
 /// minimum period of one minute would leave such a user waiting a minute or more, so recovery
 /// reminders tick faster, and each silo re-reads its share of the reminder table often enough

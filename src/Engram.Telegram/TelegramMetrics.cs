@@ -16,7 +16,7 @@ public sealed class TelegramMetrics
     public TelegramMetrics(IMeterFactory meters)
     {
         var meter = meters.Create(MeterName);
-        accepted = meter.CreateCounter<long>("engram.telegram.updates.accepted", description: "Updates durably accepted into users' inboxes");
+        accepted = meter.CreateCounter<long>("engram.telegram.updates.accepted", description: "Updates handled and stored by their users' grains");
         ignored = meter.CreateCounter<long>("engram.telegram.updates.ignored", description: "Updates acknowledged but not handled, by reason");
         sent = meter.CreateCounter<long>("engram.telegram.messages.sent", description: "Messages delivered to Telegram");
         tooManyRequests = meter.CreateCounter<long>("engram.telegram.429", description: "429 Too Many Requests answers from Telegram");

@@ -10,8 +10,8 @@ namespace Engram.Telegram;
 
 /// <summary>
 /// Long polling, by exactly one silo of the cluster at a time (Telegram answers 409 to a second
-/// poller). The offset advances only after every update of a batch is accepted by its user's inbox,
-/// so a crash between fetch and dispatch loses nothing: Telegram redelivers, the inbox drops repeats.
+/// poller). The offset advances only after every update of a batch is handled by its user's grain,
+/// so a crash between fetch and dispatch loses nothing: Telegram redelivers, the grain drops repeats.
 /// </summary>
 public sealed partial class TelegramPoller(
     ITelegramBotClient client,

@@ -69,7 +69,7 @@ public sealed partial class UpdateRouter(
         return IngressResult.Accepted;
     }
 
-    /// <summary>The inbox entry for an update, or null when Engram deliberately ignores it.</summary>
+    /// <summary>The update as the user grain takes it, or null when Engram deliberately ignores it.</summary>
     internal async Task<InboundUpdate?> ToInboundAsync(Update update)
     {
         var now = DateTimeOffset.UtcNow;

@@ -1,14 +1,7 @@
+using Engram.Abstractions.Alerts;
 using Engram.Abstractions.Users;
 
 namespace Engram.Grains.Alerts;
-
-/// <summary>One armed alert in a symbol's index.</summary>
-[GenerateSerializer, Immutable]
-public readonly record struct AlertEntry(
-    [property: Id(0)] decimal Threshold,
-    [property: Id(1)] long UserId,
-    [property: Id(2)] int AlertId,
-    [property: Id(3)] AlertCondition Condition);
 
 /// <summary>
 /// The armed alerts of one symbol, kept sorted by threshold so that a price tick finds the crossed

@@ -1,3 +1,4 @@
+using Engram.Abstractions.Alerts;
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;

@@ -1,3 +1,4 @@
+using Engram.Abstractions.Alerts;
 using System.ComponentModel.DataAnnotations;
 using Engram.Abstractions.Users;
 using Engram.Trading.MarketData;
@@ -6,34 +7,6 @@ using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 
 namespace Engram.Grains.Alerts;
-
-/// <summary>
-/// Watches one symbol (key <c>BTCUSDT</c>) for every user's alerts on it: keeps the sorted index,
-/// polls the price while anything is armed, and tells each owner about a crossing. One activation
-/// in the cluster means one feed per symbol; a reminder brings it back on another silo when its
-/// silo dies.
-/// </summary>
-public interface IPriceWatchGrain : IGrainWithStringKey
-{
-    Task AddAsync(AlertEntry entry);
-    Task RemoveAsync(AlertEntry entry);
-
-    /// <summary>Makes this symbol's entries for <paramref name="userId"/> exactly <paramref name="armed"/> (self-healing).</summary>
-    Task SyncUserAsync(long userId, IReadOnlyList<AlertEntry> armed);
-
-    /// <summary>A price from a feed (or a test): evaluated at once.</summary>
-    Task OnPriceAsync(decimal price, DateTimeOffset at);
-
-    Task<PriceWatchStatus> GetStatusAsync();
-}
-
-[GenerateSerializer, Immutable]
-public sealed record PriceWatchStatus(
-    [property: Id(0)] int Armed,
-    [property: Id(1)] int Firing,
-    [property: Id(2)] int WaitingToRearm,
-    [property: Id(3)] decimal? LastPrice,
-    [property: Id(4)] DateTimeOffset? LastPriceAt);
 
 [GenerateSerializer]
 public sealed class PriceWatchState

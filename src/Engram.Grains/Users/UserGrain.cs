@@ -1,3 +1,4 @@
+using Engram.Abstractions.Alerts;
 using Engram.Abstractions.Common;
 using Engram.Abstractions.Conversation;
 using Engram.Abstractions.Delivery;

@@ -1,3 +1,4 @@
+using Engram.Abstractions.Alerts;
 using BenchmarkDotNet.Attributes;
 using Engram.Abstractions.Users;
 using Engram.Grains.Alerts;

@@ -1,3 +1,4 @@
+using Engram.Abstractions.Alerts;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;

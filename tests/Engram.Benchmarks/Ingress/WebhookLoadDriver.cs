@@ -11,7 +11,7 @@ namespace Engram.Benchmarks.Ingress;
 /// Issue 5: webhook ingress under load. Real redis-server, the Bot API stand-in for the replies,
 /// 1 or 2 real silo processes (Release build), and Telegram-shaped updates POSTed at a fixed
 /// concurrency for a fixed time after a warm-up. Latency is request start → 200, i.e. until the
-/// update is persisted in its user's inbox grain; replies go out asynchronously and are counted
+/// update is handled and stored by its user's grain and its replies handed to the Bot API; they are counted
 /// separately (replies/s, backlog after the run).
 /// <code>
 /// dotnet build src/Engram.Silo -c Release

@@ -107,7 +107,7 @@ public sealed partial class ChaosReport
         text.AppendLine(Inv, $"Engram chaos/load run: {scenario.Users} users x {scenario.UpdatesPerUser} messages, 3 silos + 1 restarted, seed {scenario.Seed}");
         text.AppendLine("-------------------------------------------------------------------------------");
         Row(text, "updates sent", sent.ToString(Inv));
-        Row(text, "updates handed out by the Bot API stand-in", $"{handedOut} ({redelivered} more than once: redelivered, dropped by the inbox)");
+        Row(text, "updates handed out by the Bot API stand-in", $"{handedOut} ({redelivered} more than once: redelivered, recognised by update id)");
         Row(text, "answered (reply matched in order)", answered.ToString(Inv));
         Row(text, "duplicate replies", duplicates.ToString(Inv));
         Row(text, "replies repeated after kill -9 (see below)", $"{killRepeats.Count} ({logs.Count(l => l.KillRepeats.Count > 0)} users)");

@@ -42,7 +42,7 @@ public sealed record ChaosScenario
 
     /// <summary>
     /// A user gives up on a reply after this long. A failover takes the directory lease (12 s) plus
-    /// at most one inbox reminder period (15 s); the margin keeps a slow CI machine from tripping it.
+    /// Telegram's redelivery of what the dead silo had not confirmed; the margin keeps a slow CI machine from tripping it.
     /// </summary>
     public TimeSpan ReplyTimeout { get; init; } = TimeSpan.FromSeconds(100);
 

@@ -1,3 +1,4 @@
+using Engram.Abstractions.Alerts;
 using Engram.Abstractions.Users;
 using Engram.Grains.Alerts;
 

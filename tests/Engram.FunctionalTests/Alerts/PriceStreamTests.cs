@@ -1,3 +1,4 @@
+using Engram.Abstractions.Alerts;
 using System.Diagnostics;
 using Engram.Abstractions.Conversation;
 using Engram.Abstractions.Users;

@@ -1,3 +1,4 @@
+using Engram.Abstractions.Conversation;
 using System.Text.Json.Nodes;
 using Engram.Abstractions.Users;
 using Engram.TestServers;
@@ -42,7 +43,7 @@ public sealed class TelegramConversationTests(TelegramFixture fixture) : IClassF
 
         await Telegram.WaitUntilAsync(t => t.Commands.Count > 0, Patience);
         Assert.Contains(Telegram.Commands, c => c.Command == "analyze" && c.Description.Length > 0);
-        Assert.Equal(Engram.Grains.Conversation.CommandCatalog.All.Count, Telegram.Commands.Count);
+        Assert.Equal(CommandCatalog.All.Count, Telegram.Commands.Count);
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-namespace Engram.Grains.Conversation;
+namespace Engram.Abstractions.Conversation;
 
 /// <summary>One command: what it does, how to call it, an example. Drives /help, usage errors and Telegram's command menu.</summary>
 public sealed record CommandInfo(string Name, string Usage, string Example, string Description);
