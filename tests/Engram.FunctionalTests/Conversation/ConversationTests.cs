@@ -242,6 +242,37 @@ public sealed class ConversationTests(ConversationFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task A_command_sent_while_a_question_is_thought_about_is_answered_first_and_the_answer_follows()
+    {
+        var previous = Llm.Handler;
+        Llm.Handler = _ => ScriptedReply.Text("Thought it over.").After(TimeSpan.FromMilliseconds(1500));
+        try
+        {
+            var user = fixture.Cluster.Client.GetGrain<IUserGrain>(userId);
+            var question = new Engram.Abstractions.Inbox.InboundUpdate(7_000_001 + userId * 10, userId, userId, Engram.Abstractions.Inbox.InboundKind.Text, "how is bitcoin doing?");
+            var command = question with { UpdateId = question.UpdateId + 1, Text = "/alerts" };
+
+            // The question's turn ends at once: the update is stored and the model works elsewhere.
+            var started = DateTime.UtcNow;
+            Assert.Equal(UpdateOutcome.Thinking, await user.AcceptAsync(question));
+            Assert.Equal(UpdateOutcome.Answered, await user.AcceptAsync(command));
+            Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(1), "neither turn waited for the model");
+            Assert.Contains("no active alerts", Assert.Single(fixture.Messenger.ForUpdate(command.UpdateId)).Text);
+            Assert.Equal(1, await user.CountPendingQuestionsAsync());
+
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            while (await user.CountPendingQuestionsAsync() > 0 && DateTime.UtcNow < deadline)
+                await Task.Delay(50);
+            Assert.Equal("Thought it over.", Assert.Single(fixture.Messenger.ForUpdate(question.UpdateId)).Text);
+            Assert.Equal(["how is bitcoin doing?", "Thought it over."], (await user.GetHistoryAsync()).Select(t => t.Text));
+        }
+        finally
+        {
+            Llm.Handler = previous;
+        }
+    }
+
+    [Fact]
     public async Task Too_long_questions_are_refused_before_the_llm()
     {
         var before = Llm.Requests.Count;
