@@ -25,8 +25,10 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
     private readonly IClusterMembershipService membership;
     private readonly TelegramMetrics metrics;
     private readonly ILogger<TelegramMessenger> logger;
-    private readonly PartitionedRateLimiter<long> perChat;
-    private readonly PartitionedRateLimiter<long> perGroup;
+    // Null when switched off. A partition exists only while its chat is limited: a limiter kept for
+    // every chat ever seen would grow with the users and be scanned ten times a second.
+    private readonly PartitionedRateLimiter<long>? perChat;
+    private readonly PartitionedRateLimiter<long>? perGroup;
     private readonly Lock overallGate = new();
     private (int Silos, RateLimiter Limiter)? overall;
 
@@ -40,7 +42,7 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
         this.logger = logger;
         var o = this.options;
         // A limit of 0 is off (benchmarks against a local stand-in only).
-        perChat = o.MessagesPerSecondPerChat <= 0 ? PartitionedRateLimiter.Create<long, long>(RateLimitPartition.GetNoLimiter)
+        perChat = o.MessagesPerSecondPerChat <= 0 ? null
             : PartitionedRateLimiter.Create<long, long>(chat => RateLimitPartition.GetTokenBucketLimiter(chat, _ => new TokenBucketRateLimiterOptions
         {
             TokenLimit = o.ChatBurst,
@@ -50,13 +52,12 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
             AutoReplenishment = true,
         }));
-        perGroup = PartitionedRateLimiter.Create<long, long>(chat => chat < 0 && o.MessagesPerMinutePerGroup > 0
-            ? RateLimitPartition.GetSlidingWindowLimiter(chat, _ => new SlidingWindowRateLimiterOptions
+        perGroup = o.MessagesPerMinutePerGroup <= 0 ? null
+            : PartitionedRateLimiter.Create<long, long>(chat => RateLimitPartition.GetSlidingWindowLimiter(chat, _ => new SlidingWindowRateLimiterOptions
             {
                 PermitLimit = o.MessagesPerMinutePerGroup, Window = TimeSpan.FromMinutes(1), SegmentsPerWindow = 6,
                 QueueLimit = 1000, QueueProcessingOrder = QueueProcessingOrder.OldestFirst, AutoReplenishment = true,
-            })
-            : RateLimitPartition.GetNoLimiter(chat));
+            }));
     }
 
     public bool IsEnabled => true;
@@ -150,12 +151,10 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
         timeout.CancelAfter(MaxWaitForLimits);
         try
         {
-            using var chat = await perChat.AcquireAsync(chatId, 1, timeout.Token);
-            using var group = await perGroup.AcquireAsync(chatId, 1, timeout.Token);
-            if (options.MessagesPerSecondOverall <= 0)
-                return chat.IsAcquired && group.IsAcquired;
-            using var all = await Overall().AcquireAsync(1, timeout.Token);
-            return chat.IsAcquired && group.IsAcquired && all.IsAcquired;
+            using var chat = perChat is null ? null : await perChat.AcquireAsync(chatId, 1, timeout.Token);
+            using var group = perGroup is null || chatId >= 0 ? null : await perGroup.AcquireAsync(chatId, 1, timeout.Token);
+            using var all = options.MessagesPerSecondOverall <= 0 ? null : await Overall().AcquireAsync(1, timeout.Token);
+            return chat?.IsAcquired != false && group?.IsAcquired != false && all?.IsAcquired != false;
         }
         catch (OperationCanceledException)
         {
@@ -217,8 +216,8 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
 
     public void Dispose()
     {
-        perChat.Dispose();
-        perGroup.Dispose();
+        perChat?.Dispose();
+        perGroup?.Dispose();
         overall?.Limiter.Dispose();
     }
 

@@ -73,6 +73,14 @@ public sealed partial class UserGrain(
         limits = new UserRateLimits(options.Value, clock);
         foreach (var message in user.State.Outbox.Where(m => !m.DeliverOnRecovery))
             dormant.Add(message.Id);
+        var leftOver = user.State.PendingQuestions.Count > 0 || user.State.Outbox.Any(m => m.DeliverOnRecovery);
+        // Nothing left over means no recovery reminder was needed: asking the reminder table would cost
+        // every new user a Redis read (one left behind by a crash says so when it ticks).
+        if (!leftOver)
+            reminderSet = false;
+        var account = Account;
+        if (!leftOver && !user.State.Alerts.Any(account.IsActive))
+            return Task.CompletedTask;
         // Work a previous activation left (a crash): notifications to send, questions to ask again,
         // and the price watches re-synced with this grain's alerts (it is their source of truth).
         this.RegisterGrainTimer(async _ =>
@@ -88,8 +96,17 @@ public sealed partial class UserGrain(
     {
         metrics.UserDeactivated();
         // A graceful goodbye (idle, a deploy) stores what was sent, so the next activation has nothing to wonder about.
-        if (sentSinceWrite.Count > 0 && !poisoned)
-            await WriteKeepingMemoryAsync();
+        if (sentSinceWrite.Count == 0 || poisoned)
+            return;
+        try
+        {
+            await user.WriteStateAsync();
+        }
+        catch (Exception ex)
+        {
+            // One try: a silo shutting down may not wait. The stored copies stay dormant (sent only on a redelivery).
+            LogGoodbyeWriteFailed(UserId, ex.GetType().Name);
+        }
     }
 
     // ---------------------------------------------------------------- the update path
@@ -265,6 +282,7 @@ public sealed partial class UserGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        reminderSet = true; // it ticked, so it exists: removed below if nothing needs it any more
         AskNextQuestion();
         await DeliverAsync();
     }
@@ -527,6 +545,9 @@ public sealed partial class UserGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ETag conflict writing user {UserId} (attempt {Attempt}): {Reason}; re-reading and re-applying")]
     private partial void LogEtagConflict(long userId, int attempt, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "User {UserId}: storing the sent replies on deactivation failed ({Error})")]
+    private partial void LogGoodbyeWriteFailed(long userId, string error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Update {UpdateId} was already handled")]
     private partial void LogRedelivered(long updateId);
