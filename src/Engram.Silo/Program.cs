@@ -29,11 +29,12 @@ builder.AddEngramWeb();
 
 var app = builder.Build();
 
+app.UseListenerRouting();
 app.MapEngramHealth();
 app.MapEngramStatus();
 app.MapEngramMetrics();
 app.MapEngramDashboard();
-app.MapEngramTelegram(app.Services.GetRequiredService<IOptions<HttpEndpointOptions>>().Value.Port);
+app.MapEngramTelegram()?.ServedOn(app.Listeners().Port);
 
 app.Logger.LogInformation("Engram silo starting; storage at {Redis}", redis.Describe());
 if (TerminalChat.IsRequested(args))

@@ -65,13 +65,14 @@ public static class TelegramRegistration
     /// 200 only after the update is handled and stored by its user's grain (so Telegram retries otherwise),
     /// 503 when the silo stayed full for the whole hold or the user's grain could not store it.
     /// </summary>
-    public static IEndpointRouteBuilder MapEngramTelegram(this IEndpointRouteBuilder app, int port)
+    /// <returns>The webhook endpoint (for the host to say which listener serves it), or null when not in webhook mode.</returns>
+    public static IEndpointConventionBuilder? MapEngramTelegram(this IEndpointRouteBuilder app)
     {
         var options = app.ServiceProvider.GetRequiredService<IOptions<TelegramOptions>>().Value;
         if (!options.Enabled || options.Mode != IngressMode.Webhook)
-            return app;
+            return null;
         var secret = Encoding.UTF8.GetBytes(options.WebhookSecret!);
-        app.MapPost(WebhookPath, async (HttpRequest request, UpdateRouter router, IngressGate gate) =>
+        return app.MapPost(WebhookPath, async (HttpRequest request, UpdateRouter router, IngressGate gate) =>
         {
             var given = Encoding.UTF8.GetBytes(request.Headers[SecretHeader].ToString());
             if (!CryptographicOperations.FixedTimeEquals(given, secret))
@@ -101,8 +102,7 @@ public static class TelegramRegistration
             }
             request.HttpContext.Response.Headers.RetryAfter = "1";
             return Results.StatusCode(StatusCodes.Status503ServiceUnavailable);
-        }).RequireHost($"*:{port}");
-        return app;
+        });
     }
 }
 

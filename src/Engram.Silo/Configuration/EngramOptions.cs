@@ -79,9 +79,16 @@ public sealed class HttpEndpointOptions : IValidatableObject
 {
     public const string SectionName = "Http";
 
-    /// <summary>Address for health and API endpoints.</summary>
+    /// <summary>The public listener: the Telegram webhook and the health checks (a load balancer's), nothing else.</summary>
     [Required] public string BindAddress { get; set; } = "127.0.0.1";
     [Range(1, 65535)] public int Port { get; set; } = 5080;
+
+    /// <summary>The operator listener: health, /status and /metrics. Loopback unless an operator opens it.</summary>
+    [Required] public string OperatorBindAddress { get; set; } = "127.0.0.1";
+    /// <summary>0: <see cref="Port"/> + 4000 (9080 by default), so silos side by side get distinct ports from their <c>Http:Port</c>.</summary>
+    [Range(0, 65535)] public int OperatorPort { get; set; }
+
+    public int EffectiveOperatorPort => OperatorPort != 0 ? OperatorPort : Port + 4000;
 
     public bool DashboardEnabled { get; set; } = true;
     /// <summary>The dashboard shows grain state and has no authentication: loopback unless you put a proxy with auth in front.</summary>
@@ -92,7 +99,9 @@ public sealed class HttpEndpointOptions : IValidatableObject
     {
         if (DashboardEnabled && DashboardPort == Port)
             yield return new ValidationResult("Http:DashboardPort and Http:Port must differ", [nameof(DashboardPort)]);
-        foreach (var (name, value) in new[] { (nameof(BindAddress), BindAddress), (nameof(DashboardBindAddress), DashboardBindAddress) })
+        if (EffectiveOperatorPort == Port || (DashboardEnabled && EffectiveOperatorPort == DashboardPort) || EffectiveOperatorPort > 65535)
+            yield return new ValidationResult($"Http:OperatorPort ({EffectiveOperatorPort}) must be a port of its own, apart from Http:Port and Http:DashboardPort", [nameof(OperatorPort)]);
+        foreach (var (name, value) in new[] { (nameof(BindAddress), BindAddress), (nameof(OperatorBindAddress), OperatorBindAddress), (nameof(DashboardBindAddress), DashboardBindAddress) })
         {
             if (value != "localhost" && value != "*" && !IPAddress.TryParse(value, out _))
                 yield return new ValidationResult($"Http:{name} must be an IP address, 'localhost' or '*', not '{value}'", [name]);

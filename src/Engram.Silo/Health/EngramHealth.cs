@@ -1,3 +1,4 @@
+using Engram.Silo.Hosting;
 using Engram.Silo.Configuration;
 using Engram.Silo.Storage;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -28,9 +29,11 @@ public static class EngramHealth
 
     public static WebApplication MapEngramHealth(this WebApplication app)
     {
-        var port = app.Services.GetRequiredService<IOptions<HttpEndpointOptions>>().Value.Port;
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).RequireHost($"*:{port}");
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag) }).RequireHost($"*:{port}");
+        // On the public listener too: a load balancer in front of the webhook checks there. They say
+        // Healthy or Unhealthy and nothing more.
+        var http = app.Listeners();
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).ServedOn(http.Port, http.EffectiveOperatorPort);
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag) }).ServedOn(http.Port, http.EffectiveOperatorPort);
         return app;
     }
 }

@@ -4,12 +4,19 @@ using Orleans.Dashboard;
 
 namespace Engram.Silo.Hosting;
 
+/// <summary>
+/// The listeners (local ports) an endpoint answers on. It is decided by the port the connection came
+/// in on, never by the Host header, which the client chooses (and a reverse proxy rewrites).
+/// </summary>
+public sealed record ServedOn(params int[] Ports);
+
 public static class EngramWeb
 {
     /// <summary>
-    /// Kestrel listens on the API port (health, status, webhook) and, when enabled, on a separate
-    /// dashboard port. The dashboard shows grain state with no authentication of its own, so it
-    /// binds to loopback unless an operator deliberately opens it (behind a proxy with auth).
+    /// Kestrel listens on three ports by purpose: public (the webhook and health checks), operator
+    /// (health, /status, /metrics; loopback by default) and, when enabled, the Dashboard, which shows
+    /// grain state with no authentication of its own and so binds to loopback unless an operator
+    /// deliberately opens it (behind a proxy with auth).
     /// </summary>
     public static WebApplicationBuilder AddEngramWeb(this WebApplicationBuilder builder)
     {
@@ -17,17 +24,42 @@ public static class EngramWeb
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             Listen(kestrel, http.BindAddress, http.Port);
+            Listen(kestrel, http.OperatorBindAddress, http.EffectiveOperatorPort);
             if (http.DashboardEnabled)
                 Listen(kestrel, http.DashboardBindAddress, http.DashboardPort);
         });
         return builder;
     }
 
+    public static HttpEndpointOptions Listeners(this WebApplication app) => app.Services.GetRequiredService<IOptions<HttpEndpointOptions>>().Value;
+
+    public static TBuilder ServedOn<TBuilder>(this TBuilder endpoints, params int[] ports) where TBuilder : IEndpointConventionBuilder =>
+        endpoints.WithMetadata(new ServedOn(ports));
+
+    /// <summary>
+    /// Answers 404 for an endpoint reached on a listener it is not served on, and for any endpoint
+    /// that does not say where it is served (fail closed: a new endpoint is public only on purpose).
+    /// </summary>
+    public static WebApplication UseListenerRouting(this WebApplication app)
+    {
+        app.Use((context, next) =>
+        {
+            if (context.GetEndpoint() is { } endpoint
+                && endpoint.Metadata.GetMetadata<ServedOn>()?.Ports.Contains(context.Connection.LocalPort) != true)
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            }
+            return next(context);
+        });
+        return app;
+    }
+
     public static WebApplication MapEngramDashboard(this WebApplication app)
     {
-        var http = app.Services.GetRequiredService<IOptions<HttpEndpointOptions>>().Value;
+        var http = app.Listeners();
         if (http.DashboardEnabled)
-            app.MapOrleansDashboard().RequireHost($"*:{http.DashboardPort}");
+            app.MapOrleansDashboard().ServedOn(http.DashboardPort);
         return app;
     }
 

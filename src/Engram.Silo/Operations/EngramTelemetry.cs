@@ -1,3 +1,4 @@
+using Engram.Silo.Hosting;
 using Engram.Agent;
 using Engram.Grains.Telemetry;
 using Engram.Silo.Configuration;
@@ -35,8 +36,7 @@ public static class EngramTelemetry
 
     public static WebApplication MapEngramMetrics(this WebApplication app)
     {
-        var port = app.Services.GetRequiredService<IOptions<HttpEndpointOptions>>().Value.Port;
-        app.MapPrometheusScrapingEndpoint("/metrics").RequireHost($"*:{port}");
+        app.MapPrometheusScrapingEndpoint("/metrics").ServedOn(app.Listeners().EffectiveOperatorPort);
         return app;
     }
 }

@@ -1,3 +1,4 @@
+using Engram.Silo.Hosting;
 using Engram.Abstractions.Conversation;
 using Engram.Agent;
 using Engram.Silo.Configuration;
@@ -15,7 +16,7 @@ public static class StatusEndpoint
     /// </summary>
     public static WebApplication MapEngramStatus(this WebApplication app)
     {
-        var port = app.Services.GetRequiredService<IOptions<HttpEndpointOptions>>().Value.Port;
+        var port = app.Listeners().EffectiveOperatorPort;
         app.MapGet("/status", async (IGrainFactory grains, IClusterMembershipService membership, ILocalSiloDetails local,
             IConnectionMultiplexer redis, LlmGate gate, IServiceProvider services) =>
         {
@@ -48,7 +49,7 @@ public static class StatusEndpoint
                 },
                 queues = new { llmInFlight = gate.InFlight, llmQueued = gate.Queued, llmCapacity = gate.Capacity },
             });
-        }).RequireHost($"*:{port}");
+        }).ServedOn(port);
         return app;
     }
 }

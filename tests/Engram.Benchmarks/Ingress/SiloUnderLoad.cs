@@ -52,6 +52,7 @@ public sealed class SiloUnderLoad : IAsyncDisposable
         start.Environment["Cluster__SiloPort"] = LoadTools.FreePort().ToString(CultureInfo.InvariantCulture);
         start.Environment["Cluster__GatewayPort"] = LoadTools.FreePort().ToString(CultureInfo.InvariantCulture);
         start.Environment["Http__Port"] = httpPort.ToString(CultureInfo.InvariantCulture);
+        start.Environment["Http__OperatorPort"] = LoadTools.FreePort().ToString(CultureInfo.InvariantCulture);
         start.Environment["Http__DashboardEnabled"] = "false";
         start.Environment["LOG_LEVEL"] = "WARNING";
         start.Environment["telegram__webhook_url"] = $"http://127.0.0.1:{httpPort}/telegram/webhook";

@@ -51,6 +51,7 @@ public sealed class SiloProcess : IAsyncDisposable
         start.Environment["Cluster__SiloPort"] = ChaosPaths.FreePort().ToString();
         start.Environment["Cluster__GatewayPort"] = ChaosPaths.FreePort().ToString();
         start.Environment["Http__Port"] = http.ToString();
+        start.Environment["Http__OperatorPort"] = ChaosPaths.FreePort().ToString(); // Port + 4000 could be another silo's
         start.Environment["Http__DashboardEnabled"] = "false";
         // Several silos share 2 cores: workstation GC keeps each one's heap and threads small.
         start.Environment["DOTNET_gcServer"] = "0";

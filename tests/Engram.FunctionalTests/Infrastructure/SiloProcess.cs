@@ -54,6 +54,7 @@ public sealed class SiloProcess : IAsyncDisposable
         start.Environment["Cluster__SiloPort"] = silo.ToString();
         start.Environment["Cluster__GatewayPort"] = gateway.ToString();
         start.Environment["Http__Port"] = http.ToString();
+        start.Environment["Http__OperatorPort"] = TestPorts.Free().ToString(); // Port + 4000 could be another silo's
         start.Environment["Http__DashboardEnabled"] = "false";
         start.Environment["DOTNET_gcServer"] = "0"; // several silos share 2 cores in tests
         start.Environment["LOG_LEVEL"] = "INFO";

@@ -91,7 +91,8 @@ public sealed class TelegramClusterTests(RedisServer redis, ITestOutputHelper ou
         var repeats = 0;
         foreach (var user in users)
         {
-            await telegram.WaitForMessagesAsync(user, 10, TimeSpan.FromSeconds(90));
+            // Ten different replies: a repeat from the kill window must not count as one of them.
+            await telegram.WaitUntilAsync(t => t.SentMessages.Where(m => m.ChatId == user).Select(m => m.PlainText).Distinct().Count() >= 10, TimeSpan.FromSeconds(90));
             await Task.Delay(100);
             var all = telegram.SentMessages.Where(m => m.ChatId == user).Select(m => m.PlainText).ToList();
             // Every purchase answered ("You now hold N" is unique per purchase) and applied exactly once.
@@ -104,6 +105,67 @@ public sealed class TelegramClusterTests(RedisServer redis, ITestOutputHelper ou
         }
         output.WriteLine($"replies repeated from the kill -9 window: {repeats} of {users.Count * 10}");
         Assert.Empty(telegram.PendingUpdateIds);
+    }
+
+    /// <summary>A hostile client picks the Host header; a reverse proxy rewrites it. Neither decides what is served.</summary>
+    [Fact]
+    public async Task Endpoints_are_told_apart_by_listener_not_by_the_Host_header()
+    {
+        var (publicPort, operatorPort, dashboardPort) = (TestPorts.Free(), TestPorts.Free(), TestPorts.Free());
+        var secret = "s3cret_" + Guid.NewGuid().ToString("N");
+        await StartSiloAsync("h", new Dictionary<string, string>
+        {
+            ["telegram__Mode"] = "Webhook",
+            ["telegram__webhook_url"] = "https://bot.example.com/telegram/webhook",
+            ["telegram__webhook_secret"] = secret,
+            ["Http__OperatorPort"] = operatorPort.ToString(),
+            ["Http__DashboardEnabled"] = "true",
+            ["Http__DashboardPort"] = dashboardPort.ToString(),
+        }, publicPort);
+        await telegram.WaitUntilAsync(t => t.Webhook is not null, TimeSpan.FromSeconds(20));
+        using var http = new HttpClient();
+
+        async Task<HttpStatusCode> GetAsync(int port, string path, string? host = null)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}{path}");
+            if (host is not null)
+                request.Headers.Host = host;
+            using var response = await http.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        // The public listener serves the webhook and health, whatever Host a proxy passes, and nothing operator-side.
+        using (var update = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{publicPort}/telegram/webhook")
+        {
+            Content = new StringContent("""{"update_id":888001,"message":{"message_id":1,"date":1700000000,"chat":{"id":4100001,"type":"private"},"from":{"id":4100001,"is_bot":false,"first_name":"P"},"text":"/start"}}""", System.Text.Encoding.UTF8, "application/json"),
+        })
+        {
+            update.Headers.Host = "bot.example.com";
+            update.Headers.Add("X-Telegram-Bot-Api-Secret-Token", secret);
+            Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(update)).StatusCode);
+        }
+        Assert.Contains("Welcome to Engram", (await telegram.WaitForMessagesAsync(4_100_001, 1, TimeSpan.FromSeconds(20)))[0].PlainText);
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(publicPort, "/health/ready", "bot.example.com"));
+        foreach (var (path, spoofed) in new[] { ("/status", operatorPort), ("/metrics", operatorPort), ("/", dashboardPort), ("/DashboardCounters", dashboardPort) })
+        {
+            Assert.Equal(HttpStatusCode.NotFound, await GetAsync(publicPort, path, $"x:{spoofed}"));
+            Assert.Equal(HttpStatusCode.NotFound, await GetAsync(publicPort, path));
+        }
+
+        // The operator listener: health, /status and /metrics; not the webhook, not the Dashboard.
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(operatorPort, "/status", $"x:{publicPort}"));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(operatorPort, "/metrics"));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(operatorPort, "/health/live"));
+        Assert.Equal(HttpStatusCode.NotFound, await GetAsync(operatorPort, "/", $"x:{dashboardPort}"));
+        using (var misplaced = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{operatorPort}/telegram/webhook") { Content = new StringContent("{}") })
+        {
+            misplaced.Headers.Add("X-Telegram-Bot-Api-Secret-Token", secret);
+            Assert.Equal(HttpStatusCode.NotFound, (await http.SendAsync(misplaced)).StatusCode);
+        }
+
+        // The Dashboard's own listener serves it, and only it.
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(dashboardPort, "/"));
+        Assert.Equal(HttpStatusCode.NotFound, await GetAsync(dashboardPort, "/status", $"x:{operatorPort}"));
     }
 
     [Fact]
