@@ -22,9 +22,10 @@ public sealed partial record AlertCommand(string Pair, AlertCondition Condition,
         decimal? percent = null;
         if (PercentPattern().Match(args[1]) is { Success: true } pct)
         {
-            percent = decimal.Parse(pct.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture);
-            if (percent == 0 || percent <= -100 || percent > 1000)
+            // A 30-digit percentage does not fit a decimal: refused, not thrown.
+            if (!decimal.TryParse(pct.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var given) || given == 0 || given <= -100 || given > 1000)
                 return null;
+            percent = given;
             next = 2;
         }
         else
@@ -93,9 +94,10 @@ public sealed partial record AlertCommand(string Pair, AlertCondition Condition,
         return duration <= TimeSpan.FromDays(366);
     }
 
-    [GeneratedRegex(@"^([+-]\d+(?:\.\d+)?)%$")]
+    // [0-9], not \d: \d also matches other scripts' digits (٥), which no number parser here reads.
+    [GeneratedRegex(@"^([+-][0-9]+(?:\.[0-9]+)?)%$")]
     private static partial Regex PercentPattern();
 
-    [GeneratedRegex(@"^(\d+)(m|h|d|w)$")]
+    [GeneratedRegex(@"^([0-9]+)(m|h|d|w)$")]
     private static partial Regex DurationPattern();
 }

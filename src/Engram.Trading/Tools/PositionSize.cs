@@ -97,10 +97,10 @@ public readonly partial record struct PositionSize(double Amount, bool IsQuoteVa
         return double.TryParse(s, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out value);
     }
 
-    [GeneratedRegex(@"^(?<pre>\$)?\s*(?<num>\d[\d,]*(?:\.\d+)?|\.\d+)\s*(?<mult>[kKmM](?![a-zA-Z]))?\s*(?<post>\$)?\s*(?<unit>[A-Za-z]{2,12})?$")]
+    [GeneratedRegex(@"^(?<pre>\$)?\s*(?<num>[0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)\s*(?<mult>[kKmM](?![a-zA-Z]))?\s*(?<post>\$)?\s*(?<unit>[A-Za-z]{2,12})?$")]
     private static partial Regex Pattern();
 
-    [GeneratedRegex(@"^\d{1,3}(,\d{3})+(\.\d+)?$")]
+    [GeneratedRegex(@"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")]
     private static partial Regex ThousandsPattern();
 }
 

@@ -131,3 +131,24 @@ public class ReplyFormatterTests
         Assert.DoesNotContain("💬", text);
     }
 }
+
+public class AlertCommandInputTests
+{
+    [Theory]
+    [InlineData("+٥%")]                               // Arabic-Indic five: \d would match it, no parser reads it
+    [InlineData("+123456789012345678901234567890%")] // does not fit a decimal
+    [InlineData("+0%")]
+    public void Percentages_that_cannot_be_read_are_refused_with_a_reason_not_thrown(string percent)
+    {
+        Assert.Null(AlertCommand.Parse(["BTC", percent]));
+        Assert.False(string.IsNullOrWhiteSpace(AlertCommand.Problem(["BTC", percent])));
+    }
+
+    [Fact]
+    public void A_lifetime_in_other_digits_is_refused() =>
+        Assert.Null(AlertCommand.Parse(["BTC", "above", "100000", "for", "٣d"]));
+
+    [Fact]
+    public void Ascii_percentages_still_read() =>
+        Assert.Equal(5m, AlertCommand.Parse(["BTC", "+5%"])!.Percent);
+}
