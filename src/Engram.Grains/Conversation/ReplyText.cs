@@ -35,6 +35,10 @@ public static class ReplyText
     public static ChatReply UnknownPair(Engram.Trading.MarketData.SymbolResolution resolved) =>
         ToolError(new ToolError(ToolErrorCode.UnknownSymbol, resolved.Error ?? "Unknown pair.", resolved.Suggestions));
 
+    /// <summary>For a change that would be stored: the exchange's pair list could not be checked.</summary>
+    public static ChatReply PairNotChecked(string symbol) =>
+        ChatReply.Error($"I can't reach the exchange's list of pairs right now, so I can't check {Pretty(symbol)}; nothing was changed. Please try again in a minute.");
+
     /// <summary>"100000", "100,000", "$100000", "1e5", "0.5": invariant culture; NaN and infinities cannot parse into decimal.</summary>
     public static bool TryParseAmount(string text, out decimal value)
     {

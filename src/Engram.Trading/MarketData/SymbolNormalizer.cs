@@ -7,9 +7,13 @@ namespace Engram.Trading.MarketData;
 public sealed record ParsedSymbol(string Symbol, string BaseAsset, string QuoteAsset, string? Note);
 
 /// <summary>Outcome of <see cref="SymbolNormalizer.ResolveAsync"/>: a listed symbol, or a refusal with suggestions.</summary>
-public sealed record SymbolResolution(ParsedSymbol? Symbol, string? Error, IReadOnlyList<string> Suggestions)
+/// <param name="Unverified">The exchange's list could not be had (nor any earlier copy): the symbol is only well-formed.</param>
+public sealed record SymbolResolution(ParsedSymbol? Symbol, string? Error, IReadOnlyList<string> Suggestions, bool Unverified = false)
 {
     public bool IsSuccess => Symbol is not null;
+
+    /// <summary>Good enough to store something for it (an alert, a trade): listed and trading, as checked against the list.</summary>
+    public bool IsVerified => IsSuccess && !Unverified;
 }
 
 /// <summary>
@@ -128,8 +132,9 @@ public sealed class SymbolNormalizer(IMarketDataProvider provider, IOptions<Mark
         }
         catch (MarketDataException)
         {
-            // Without the list we cannot check; the candle request will still refuse an unknown symbol.
-            return new SymbolResolution(parsed, null, []);
+            // No list has ever been fetched: a read may go ahead (the candle request still refuses an
+            // unknown symbol), but the caller must not store anything for an unchecked symbol.
+            return new SymbolResolution(parsed, null, [], Unverified: true);
         }
 
         if (symbols.TryGetValue(parsed.Symbol, out var info))
@@ -209,7 +214,18 @@ public sealed class SymbolNormalizer(IMarketDataProvider provider, IOptions<Mark
                 return again.Symbols;
             }
 
-            var list = await provider.GetSymbolsAsync(cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<SymbolInfo> list;
+            try
+            {
+                list = await provider.GetSymbolsAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (MarketDataException) when (_cache is { } stale)
+            {
+                // The exchange is unreachable: keep checking against the last good list, and ask again
+                // in a little while rather than on every message.
+                _cache = stale with { ExpiresAt = now + StaleRetryAfter };
+                return stale.Symbols;
+            }
             var symbols = list.GroupBy(s => s.Symbol, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
             _cache = new SymbolCache(symbols, now + options.Value.SymbolListCacheDuration);
             return symbols;
@@ -219,6 +235,8 @@ public sealed class SymbolNormalizer(IMarketDataProvider provider, IOptions<Mark
             _refresh.Release();
         }
     }
+
+    private static readonly TimeSpan StaleRetryAfter = TimeSpan.FromSeconds(30);
 
     private static string Alias(string lower) => Names.TryGetValue(lower, out var s) ? s : lower.ToUpperInvariant();
 

@@ -125,6 +125,44 @@ public sealed class SymbolNormalizerTests
     }
 
     [Fact]
+    public async Task When_the_exchange_list_is_unreachable_the_last_good_one_decides_and_without_one_nothing_is_verified()
+    {
+        var exchange = new FlakyList(new CsvMarketDataProvider(SharedData.Directory));
+        var clock = new ManualClock { Now = DateTimeOffset.UtcNow };
+        var normalizer = new SymbolNormalizer(exchange, Options.Create(new MarketDataOptions()), clock);
+
+        exchange.Down = true;
+        var blind = await normalizer.ResolveAsync("NOTACOIN");
+        Assert.True(blind.IsSuccess);      // a read may still try (the candles will refuse it)
+        Assert.False(blind.IsVerified);    // but nothing may be stored for it
+
+        exchange.Down = false;
+        Assert.True((await normalizer.ResolveAsync("eth")).IsVerified);
+        clock.Now += TimeSpan.FromDays(2); // the cached list has expired
+        exchange.Down = true;
+        Assert.True((await normalizer.ResolveAsync("eth")).IsVerified);
+        var unknown = await normalizer.ResolveAsync("NOTACOIN");
+        Assert.False(unknown.IsSuccess);
+        Assert.Contains("not listed", unknown.Error);
+    }
+
+    private sealed class ManualClock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; }
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    private sealed class FlakyList(IMarketDataProvider inner) : IMarketDataProvider
+    {
+        public bool Down { get; set; }
+        public Task<IReadOnlyList<Candle>> GetCandlesAsync(string symbol, Timeframe timeframe, int limit, CancellationToken cancellationToken = default) => inner.GetCandlesAsync(symbol, timeframe, limit, cancellationToken);
+        public Task<double> GetPriceAsync(string symbol, CancellationToken cancellationToken = default) => inner.GetPriceAsync(symbol, cancellationToken);
+        public Task<Ticker24h> Get24hTickerAsync(string symbol, CancellationToken cancellationToken = default) => inner.Get24hTickerAsync(symbol, cancellationToken);
+        public Task<IReadOnlyList<SymbolInfo>> GetSymbolsAsync(CancellationToken cancellationToken = default) =>
+            Down ? throw new MarketDataException(MarketDataErrorKind.Unavailable, "exchangeInfo unreachable") : inner.GetSymbolsAsync(cancellationToken);
+    }
+
+    [Fact]
     public void Suggestions_skip_symbols_that_are_not_trading()
     {
         SymbolInfo[] list = [new("BCCUSDT", "BCC", "USDT", "BREAK"), new("BTCUSDT", "BTC", "USDT", "TRADING")];

@@ -28,6 +28,8 @@ public sealed class AlertCommands(SymbolNormalizer symbols, MarketPrices prices,
         if (!resolved.IsSuccess)
             return UnknownPair(resolved);
         var symbol = resolved.Symbol!.Symbol;
+        if (!resolved.IsVerified)
+            return PairNotChecked(symbol);
         var price = await prices.TryPriceAsync(symbol);
 
         var condition = parsed.Condition;

@@ -90,6 +90,8 @@ public sealed class PortfolioCommands(SymbolNormalizer symbols, MarketPrices pri
         if (!resolved.IsSuccess)
             return UnknownPair(resolved);
         var symbol = resolved.Symbol!.Symbol;
+        if (!resolved.IsVerified)
+            return PairNotChecked(symbol);
         price ??= await prices.TryPriceAsync(symbol);
         if (price is null)
             return ChatReply.Error($"I couldn't get the current {Pretty(symbol)} price. Give the price yourself, e.g. /{command} {resolved.Symbol.BaseAsset} {Number(amount)} 65000");
