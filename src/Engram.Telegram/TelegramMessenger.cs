@@ -130,6 +130,15 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
                 send = plainFallback;
                 plainFallback = null;
             }
+            catch (ApiRequestException ex) when (ex.ErrorCode is 401 or 404)
+            {
+                // The token is wrong or revoked: an operator's problem, not the message's. Keep it
+                // (it is retried), and say so loudly, once a minute rather than once per message.
+                metrics.Error(ex.ErrorCode);
+                if (Interlocked.Exchange(ref lastTokenComplaint, Environment.TickCount64) < Environment.TickCount64 - 60_000)
+                    LogTokenRefused(ex.ErrorCode);
+                return DeliveryOutcome.RetryLater;
+            }
             catch (ApiRequestException ex) when (ex.ErrorCode is >= 400 and < 500)
             {
                 metrics.Error(ex.ErrorCode);
@@ -252,6 +261,11 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Telegram 429 for chat {ChatId}: waiting {RetryAfter} s (attempt {Attempt})")]
     private partial void LogTooManyRequests(long chatId, double retryAfter, int attempt);
+
+    private long lastTokenComplaint = long.MinValue / 2;
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Telegram answers {Status} to the bot token: it is wrong or was revoked. Messages are kept and retried; check telegram:bot_token (TELEGRAM_BOT_TOKEN)")]
+    private partial void LogTokenRefused(int status);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Telegram 403 for chat {ChatId}: {Reason}")]
     private partial void LogForbidden(long chatId, string reason);

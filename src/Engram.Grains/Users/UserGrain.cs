@@ -315,13 +315,12 @@ public sealed partial class UserGrain(
             }
             else if (outcome == DeliveryOutcome.RecipientBlocked && message.ChatId == UserId)
             {
-                // The user blocked the bot: stop sending; their next message re-activates them.
-                LogBlocked(UserId, user.State.Outbox.Count);
+                // The user blocked the bot: stop sending to the private chat (their next message
+                // re-activates them); replies waiting for a group they are in still go.
+                var dropped = user.State.Outbox.RemoveAll(m => m.ChatId == UserId);
+                LogBlocked(UserId, dropped);
                 user.State.Active = false;
-                user.State.Outbox.Clear();
-                dormant.Clear();
                 mustWrite = true;
-                break;
             }
             else if (outcome == DeliveryOutcome.RecipientBlocked)
             {

@@ -109,6 +109,18 @@ public sealed class TelegramConversationTests(TelegramFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task A_refused_bot_token_keeps_the_reply_and_it_goes_out_in_order_once_Telegram_takes_it()
+    {
+        Telegram.FailNext("sendMessage", 401);
+        Telegram.EnqueueMessage(user, "/start");
+        Assert.True(await Telegram.WaitUntilAsync(t => t.Requests.Any(r => r.Method == "sendMessage" && r.StatusCode == 401), Patience));
+        Telegram.EnqueueMessage(user, "/help");
+        var sent = await Telegram.WaitForMessagesAsync(user, 2, Patience);
+        Assert.Contains("Welcome to Engram", sent[0].PlainText); // kept through the 401, not deleted
+        Assert.Contains("Commands:", sent[1].PlainText);
+    }
+
+    [Fact]
     public async Task A_user_who_blocked_the_bot_is_marked_inactive_and_nothing_more_is_sent()
     {
         await Exchange("/start");
