@@ -126,6 +126,9 @@ public sealed class UserAccount(UserState state, UserGrainOptions options, TimeP
             return OperationResult<TradeReceipt>.Fail(error);
 
         state.Positions.TryGetValue(symbol, out var position);
+        if (position is null && state.Positions.Count >= options.MaxPositions)
+            return OperationResult<TradeReceipt>.Fail(
+                $"You already hold {state.Positions.Count} different pairs, the limit is {options.MaxPositions}. Sell one out before adding {Pretty(symbol)}.");
         position ??= new Position();
         var newAmount = position.Amount + amount;
         // Average cost: the weighted mean of what is held and what was bought.

@@ -11,6 +11,9 @@ public sealed class UserGrainOptions
     /// <summary>Active (not yet triggered) alerts a user may hold.</summary>
     [Range(1, 10_000)] public int MaxActiveAlerts { get; set; } = 50;
 
+    /// <summary>Different pairs one user may hold: every /portfolio prices each of them.</summary>
+    [Range(1, 1_000)] public int MaxPositions { get; set; } = 50;
+
     /// <summary>Conversation turns (question + answer = 2) kept as LLM context.</summary>
     [Range(0, 200)] public int HistoryTurns { get; set; } = 10;
 

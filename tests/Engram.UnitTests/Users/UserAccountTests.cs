@@ -10,6 +10,19 @@ public class UserAccountTests
     private UserAccount Account => new(state, options, TimeProvider.System);
 
     [Fact]
+    public void Positions_are_capped_but_a_held_pair_can_still_be_added_to()
+    {
+        var capped = new UserAccount(state, new UserGrainOptions { MaxPositions = 2 }, TimeProvider.System);
+        Assert.True(capped.Buy("BTCUSDT", 1m, 10m).Ok);
+        Assert.True(capped.Buy("ETHUSDT", 1m, 10m).Ok);
+        var third = capped.Buy("SOLUSDT", 1m, 10m);
+        Assert.False(third.Ok);
+        Assert.Contains("the limit is 2", third.Error);
+        Assert.True(capped.Buy("BTCUSDT", 1m, 20m).Ok);
+        Assert.Equal(2, state.Positions.Count);
+    }
+
+    [Fact]
     public void Buying_twice_averages_the_cost()
     {
         Assert.True(Account.Buy("BTCUSDT", 1m, 100m).Ok);

@@ -73,9 +73,11 @@ public sealed class AlertCommands(SymbolNormalizer symbols, MarketPrices prices,
             return new ChatReply("You have no active alerts. Set one with /alert BTC above 100000");
         var text = new StringBuilder($"🔔 Your active alerts ({alerts.Count}):\n");
         var buttons = new List<ReplyButton>();
+        var symbolsAlerted = alerts.Select(a => a.Symbol).Distinct().ToList();
+        var quotes = (await Task.WhenAll(symbolsAlerted.Select(prices.TryPriceAsync))).Zip(symbolsAlerted).ToDictionary(q => q.Second, q => q.First);
         foreach (var alert in alerts)
         {
-            var price = await prices.TryPriceAsync(alert.Symbol);
+            var price = quotes[alert.Symbol];
             text.Append(CultureInfo.InvariantCulture, $"#{alert.Id} {Pretty(alert.Symbol)} {Word(alert.Condition)} {Money(alert.Threshold)}");
             text.Append(price is { } p ? $" — now {Money(p)}, {Distance(p, alert.Threshold)} away" : "");
             text.Append(Extras(alert)).Append('\n');

@@ -30,10 +30,12 @@ public sealed class PortfolioCommands(SymbolNormalizer symbols, MarketPrices pri
         var text = new StringBuilder("💼 Your portfolio\n");
         decimal totalValue = 0, totalCost = 0;
         var priced = true;
-        foreach (var position in portfolio.Positions)
+        // All prices asked at once (each from its symbol's quote cache), not one after another.
+        var quotes = await Task.WhenAll(portfolio.Positions.Select(p => prices.TryPriceAsync(p.Symbol)));
+        foreach (var (position, quote) in portfolio.Positions.Zip(quotes))
         {
             text.Append(CultureInfo.InvariantCulture, $"{Pretty(position.Symbol)}: {Number(position.Amount)} @ avg {Money(position.AverageCost)}");
-            if (await prices.TryPriceAsync(position.Symbol) is { } price)
+            if (quote is { } price)
             {
                 var value = position.Amount * price;
                 var pnl = value - position.CostBasis;
