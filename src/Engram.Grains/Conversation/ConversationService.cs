@@ -27,8 +27,6 @@ public sealed partial class ConversationService
         this.logger = logger;
     }
 
-    public const string Disclaimer = ReplyText.Disclaimer;
-
     /// <summary>The replies to send now; a question's answer follows when the LLM worker calls back.</summary>
     public async Task<IReadOnlyList<ChatReply>> HandleAsync(UserSession session, string text)
     {
