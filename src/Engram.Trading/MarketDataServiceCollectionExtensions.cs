@@ -30,7 +30,7 @@ public static class MarketDataServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<TradingOptions>>(new Validator<TradingOptions>(o => o.Validate()));
         services.TryAddSingleton(TimeProvider.System);
 
-        services.AddHttpClient<BinanceMarketDataProvider>(BinanceHttpClientName, (sp, client) =>
+        var binance = services.AddHttpClient<BinanceMarketDataProvider>(BinanceHttpClientName, (sp, client) =>
             {
                 var o = sp.GetRequiredService<IOptions<MarketDataOptions>>().Value;
                 client.BaseAddress = new Uri(o.BinanceBaseUrl.TrimEnd('/') + "/");
@@ -40,8 +40,8 @@ public static class MarketDataServiceCollectionExtensions
             // The provider is a singleton holding its HttpClient, so connections are recycled by the handler
             // (DNS changes are picked up) instead of by the factory rotating handlers.
             .UseSocketsHttpHandler((handler, _) => handler.PooledConnectionLifetime = TimeSpan.FromMinutes(5))
-            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
-            .AddResilienceHandler("binance-pipeline", static (builder, context) =>
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        binance.AddResilienceHandler("binance-pipeline", static (builder, context) =>
             {
                 var o = context.ServiceProvider.GetRequiredService<IOptions<MarketDataOptions>>().Value;
                 // Outer total timeout bounds the whole call, retries and their delays included.
@@ -65,6 +65,9 @@ public static class MarketDataServiceCollectionExtensions
 
                 builder.AddTimeout(new HttpTimeoutStrategyOptions { Name = "attempt", Timeout = o.AttemptTimeout });
             });
+        // Added after the pipeline, so inside it: every attempt, retries included, respects a 429/418 cooldown.
+        binance.AddHttpMessageHandler(sp => new ExchangeCooldownHandler(sp.GetRequiredService<ExchangeCooldown>()));
+        services.TryAddSingleton<ExchangeCooldown>();
 
         services.TryAddSingleton<CsvMarketDataProvider>();
         services.TryAddSingleton<IMarketDataProvider>(sp =>

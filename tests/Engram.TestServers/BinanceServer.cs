@@ -100,17 +100,71 @@ public sealed class BinanceServer : IAsyncDisposable
 
     // ---------------------------------------------------------------- endpoints
 
+    private (int Status, int RetryAfterSeconds, int Left) _refusal;
+    private readonly ConcurrentQueue<(string Endpoint, DateTimeOffset At)> _log = new();
+
+    /// <summary>The next <paramref name="times"/> requests get <paramref name="status"/> (429, or 418 for an IP ban) with Retry-After, as Binance answers a client over its weight.</summary>
+    public void RateLimit(int status, int retryAfterSeconds, int times = 1)
+    {
+        lock (_log)
+            _refusal = (status, retryAfterSeconds, times);
+    }
+
+    /// <summary>Every request answered, with when it arrived.</summary>
+    public IReadOnlyList<(string Endpoint, DateTimeOffset At)> RequestLog => _log.ToArray();
+
     private async Task Serve(HttpContext context, string endpoint, Func<(int Status, string Body)> answer)
     {
         _requests.AddOrUpdate(endpoint, 1, (_, n) => n + 1);
-        var (status, body) = answer();
+        _log.Enqueue((endpoint, DateTimeOffset.UtcNow));
+        int? refuse = null;
+        lock (_log)
+        {
+            if (_refusal.Left > 0)
+            {
+                _refusal.Left--;
+                refuse = _refusal.Status;
+                context.Response.Headers.RetryAfter = _refusal.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+            }
+        }
+        var (status, body) = refuse is { } code
+            ? Error(code, -1003, code == 418 ? "Way too many requests; IP banned." : "Too many requests; current limit of IP is 6000 request weight per 1 MINUTE.")
+            : answer();
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json;charset=UTF-8";
         await context.Response.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// One symbol (<c>symbol=</c>), several (<c>symbols=["A","B"]</c>: all must be listed, else -1121 for the whole
+    /// request) or, with neither, every scripted price.
+    /// </summary>
     private (int, string) TickerPrice(IQueryCollection query)
     {
+        if (query.ContainsKey("symbols"))
+        {
+            string[] wanted;
+            try
+            {
+                wanted = System.Text.Json.JsonSerializer.Deserialize<string[]>(query["symbols"].ToString()) ?? [];
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                return Error(400, -1100, "Illegal characters found in parameter 'symbols'.");
+            }
+            if (wanted.Length is 0 or > 100)
+                return Error(400, -1102, "Param 'symbols' must have between 1 and 100 symbols.");
+            var rows = new JsonArray();
+            foreach (var wantedSymbol in wanted.Distinct(StringComparer.Ordinal))
+            {
+                if (CurrentPrice(wantedSymbol) is not { } p)
+                    return InvalidSymbol();
+                rows.Add(new JsonObject { ["symbol"] = wantedSymbol, ["price"] = Money(p) });
+            }
+            return (200, rows.ToJsonString());
+        }
+        if (!query.ContainsKey("symbol"))
+            return (200, new JsonArray(_prices.Select(p => (JsonNode)new JsonObject { ["symbol"] = p.Key, ["price"] = Money(p.Value) }).ToArray()).ToJsonString());
         if (RequireSymbol(query, out var symbol) is { } error)
             return error;
         return CurrentPrice(symbol) is { } price

@@ -8,7 +8,8 @@ public readonly record struct AlertEntry(
     [property: Id(0)] decimal Threshold,
     [property: Id(1)] long UserId,
     [property: Id(2)] int AlertId,
-    [property: Id(3)] AlertCondition Condition);
+    [property: Id(3)] AlertCondition Condition,
+    [property: Id(4)] DateTimeOffset? ExpiresAt = null);
 
 /// <summary>
 /// Watches one symbol (key <c>BTCUSDT</c>) for every user's alerts on it: keeps the sorted index,
@@ -36,4 +37,5 @@ public sealed record PriceWatchStatus(
     [property: Id(1)] int Firing,
     [property: Id(2)] int WaitingToRearm,
     [property: Id(3)] decimal? LastPrice,
-    [property: Id(4)] DateTimeOffset? LastPriceAt);
+    [property: Id(4)] DateTimeOffset? LastPriceAt,
+    [property: Id(5)] bool Watching = false);

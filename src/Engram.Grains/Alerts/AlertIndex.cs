@@ -29,6 +29,8 @@ public sealed class AlertIndex
             return false;
         var list = ListFor(entry.Condition);
         list.Insert(InsertionPoint(list, entry.Threshold, entry.Condition), entry);
+        if (entry.ExpiresAt is { } expires && (earliestExpiry is not { } earliest || expires < earliest))
+            earliestExpiry = expires;
         return true;
     }
 
@@ -43,6 +45,19 @@ public sealed class AlertIndex
     }
 
     public bool Contains(AlertEntry entry) => FindIndex(ListFor(entry.Condition), entry.UserId, entry.AlertId, entry.Condition, entry.Threshold) >= 0;
+
+    /// <summary>Removes the alerts whose lifetime ended at or before <paramref name="now"/>; returns how many.</summary>
+    public int RemoveExpired(DateTimeOffset now)
+    {
+        if (earliestExpiry is not { } earliest || earliest > now)
+            return 0; // the common case: nothing to scan
+        var removed = above.RemoveAll(e => e.ExpiresAt <= now) + below.RemoveAll(e => e.ExpiresAt <= now);
+        earliestExpiry = Entries.Min(e => e.ExpiresAt);
+        return removed;
+    }
+
+    /// <summary>The soonest expiry among the entries (null: none expires); entries leaving early only make it conservative.</summary>
+    private DateTimeOffset? earliestExpiry;
 
     /// <summary>Removes and returns every alert the price crosses (price at or beyond its threshold).</summary>
     public List<AlertEntry> TakeCrossed(decimal price)

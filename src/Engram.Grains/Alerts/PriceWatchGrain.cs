@@ -27,33 +27,6 @@ public sealed record FiringAlert([property: Id(0)] AlertEntry Entry, [property: 
 [GenerateSerializer]
 public sealed record RearmingAlert([property: Id(0)] AlertEntry Entry, [property: Id(1)] DateTimeOffset NotBefore);
 
-/// <summary>Section <c>Alerts</c>.</summary>
-public sealed class AlertOptions
-{
-    public const string SectionName = "Alerts";
-
-    /// <summary>How often a watched symbol's price is checked (REST polling).</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(3);
-
-    /// <summary>How far back across the threshold the price must move before a repeating alert re-arms (no flapping).</summary>
-    [Range(0, 50)] public decimal RearmBandPercent { get; set; } = 0.1m;
-}
-
-/// <summary>Where the price watch gets prices: the market data provider by default, a script in tests.</summary>
-public interface IAlertPriceSource
-{
-    Task<decimal?> GetPriceAsync(string symbol, CancellationToken cancellationToken);
-}
-
-public sealed class MarketAlertPriceSource(IMarketDataProvider market) : IAlertPriceSource
-{
-    public async Task<decimal?> GetPriceAsync(string symbol, CancellationToken cancellationToken)
-    {
-        var price = await market.GetPriceAsync(symbol, cancellationToken);
-        return double.IsFinite(price) && price > 0 ? (decimal)price : null;
-    }
-}
-
 /// <summary>
 /// Reentrant so that registering an alert never waits behind notifications in flight (and a user
 /// grain registering an alert while being notified cannot deadlock with it). State changes are
@@ -62,8 +35,7 @@ public sealed class MarketAlertPriceSource(IMarketDataProvider market) : IAlertP
 [Reentrant]
 internal sealed partial class PriceWatchGrain(
     [PersistentState(stateName: "pricewatch", storageName: StorageNames.Market)] IPersistentState<PriceWatchState> watch,
-    IAlertPriceSource prices,
-    IPriceStream stream,
+    IPriceFeed feed,
     IOptions<AlertOptions> options,
     Telemetry.EngramMetrics metrics,
     TimeProvider clock,
@@ -72,7 +44,7 @@ internal sealed partial class PriceWatchGrain(
     private const string KeepWatching = "keep-watching";
     private readonly AlertIndex index = new();
     private readonly SemaphoreSlim writeLock = new(1, 1);
-    private IGrainTimer? poller;
+    private IGrainTimer? upkeep;
     private bool evaluating;
     private decimal? lastPrice;
     private DateTimeOffset? lastPriceAt;
@@ -123,34 +95,23 @@ internal sealed partial class PriceWatchGrain(
     public Task OnPriceAsync(decimal price, DateTimeOffset at) => EvaluateAsync(price, at);
 
     public Task<PriceWatchStatus> GetStatusAsync() =>
-        Task.FromResult(new PriceWatchStatus(index.Count, watch.State.Firing.Count, watch.State.Rearming.Count, lastPrice, lastPriceAt));
+        Task.FromResult(new PriceWatchStatus(index.Count, watch.State.Firing.Count, watch.State.Rearming.Count, lastPrice, lastPriceAt, upkeep is not null));
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => UpdateWatchingAsync();
 
-    private async Task PollAsync(CancellationToken cancellationToken)
+    /// <summary>Between prices: expired alerts leave, and crossings whose owners could not be told are retried.</summary>
+    private async Task UpkeepAsync(CancellationToken cancellationToken)
     {
-        if (stream.IsLive(Symbol))
-        {
-            // Ticks arrive by push; REST is only the fallback. Notifications still get retried.
-            if (watch.State.Firing.Count > 0)
-                await NotifyOwnersAsync();
-            return;
-        }
-        decimal? price;
-        try
-        {
-            price = await prices.GetPriceAsync(Symbol, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            LogPriceFailed(Symbol, ex.GetType().Name, ex.Message);
-            price = null;
-        }
-        if (price is { } p)
-            await EvaluateAsync(p, clock.GetUtcNow());
-        else if (watch.State.Firing.Count > 0)
-            await NotifyOwnersAsync(); // still retry notifications while the feed is down
+        if (RemoveExpired(clock.GetUtcNow()))
+            await PersistAsync();
+        if (watch.State.Firing.Count > 0)
+            await NotifyOwnersAsync();
+        await UpdateWatchingAsync();
     }
+
+    /// <summary>An alert set "for 1m" is gone after a minute whether or not its owner is ever seen again.</summary>
+    private bool RemoveExpired(DateTimeOffset now) =>
+        index.RemoveExpired(now) + watch.State.Rearming.RemoveAll(r => r.Entry.ExpiresAt <= now) > 0;
 
     /// <summary>Crossed alerts leave the index and enter Firing in one write, then their owners are told.</summary>
     private async Task EvaluateAsync(decimal price, DateTimeOffset at)
@@ -185,7 +146,7 @@ internal sealed partial class PriceWatchGrain(
 
     private async Task EvaluateOnceAsync(decimal price, DateTimeOffset at)
     {
-        var changed = Rearm(price, at);
+        var changed = RemoveExpired(clock.GetUtcNow()) | Rearm(price, at);
         if (!index.NothingCrosses(price))
         {
             foreach (var entry in index.TakeCrossed(price))
@@ -263,21 +224,24 @@ internal sealed partial class PriceWatchGrain(
         }
     }
 
-    /// <summary>Polls while anything is armed, waiting or firing; a reminder revives the watch after a crash.</summary>
+    /// <summary>
+    /// Watches the price while anything is armed, waiting or firing; a reminder revives the watch after a crash. With
+    /// nothing left (fired, deleted, expired) the feed, the timer and the reminder all stop.
+    /// </summary>
     private async Task UpdateWatchingAsync()
     {
         var busy = index.Count > 0 || watch.State.Firing.Count > 0 || watch.State.Rearming.Count > 0;
-        if (busy && poller is null)
+        if (busy && upkeep is null)
         {
-            stream.Watch(Symbol);
-            poller = this.RegisterGrainTimer(PollAsync, new GrainTimerCreationOptions(options.Value.PollInterval, options.Value.PollInterval) { Interleave = true });
+            feed.Watch(Symbol);
+            upkeep = this.RegisterGrainTimer(UpkeepAsync, new GrainTimerCreationOptions(options.Value.PollInterval, options.Value.PollInterval) { Interleave = true });
             await this.RegisterOrUpdateReminder(KeepWatching, RecoveryReminders.Period, RecoveryReminders.Period);
         }
-        else if (!busy && poller is not null)
+        else if (!busy && upkeep is not null)
         {
-            poller.Dispose();
-            poller = null;
-            stream.Unwatch(Symbol);
+            upkeep.Dispose();
+            upkeep = null;
+            feed.Unwatch(Symbol);
             if (await this.GetReminder(KeepWatching) is { } reminder)
                 await this.UnregisterReminder(reminder);
         }
@@ -305,7 +269,7 @@ internal sealed partial class PriceWatchGrain(
     {
         metrics.AlertsArmed(-reportedArmed);
         reportedArmed = 0;
-        stream.Unwatch(Symbol);
+        feed.Unwatch(Symbol);
         return Task.CompletedTask;
     }
 
@@ -314,9 +278,6 @@ internal sealed partial class PriceWatchGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not notify user {UserId} of alert {AlertId} on {Symbol} ({Error}); will retry")]
     private partial void LogNotifyFailed(string symbol, long userId, int alertId, string error);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Price of {Symbol} unavailable ({Error}: {Reason})")]
-    private partial void LogPriceFailed(string symbol, string error, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Alert index of {Symbol} re-synced with user {UserId}")]
     private partial void LogHealed(string symbol, long userId);

@@ -38,6 +38,9 @@ public static class ConversationRegistration
         services.TryAddSingleton<IAlertPriceSource, MarketAlertPriceSource>();
         services.AddBinancePriceStream(configuration);
         services.TryAddSingleton<IPriceStream, NoPriceStream>();
+        services.TryAddSingleton<PriceFeed>();
+        services.TryAddSingleton<IPriceFeed>(sp => sp.GetRequiredService<PriceFeed>());
+        services.AddHostedService(sp => sp.GetRequiredService<PriceFeed>());
         services.TryAddSingleton<Operations.IOperationalStatus, Operations.NoOperationalStatus>();
         // Replaced by the Telegram messenger when a bot token is configured.
         services.TryAddSingleton<IMessenger, NoTransportMessenger>();

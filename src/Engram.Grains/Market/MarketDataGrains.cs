@@ -115,6 +115,12 @@ public sealed class CachedMarketDataProvider(IGrainFactory grains, IExchangeMark
     public Task<double> GetPriceAsync(string symbol, CancellationToken cancellationToken = default) =>
         grains.GetGrain<IQuoteCacheGrain>(symbol).GetPriceAsync().WaitAsync(cancellationToken);
 
+    /// <summary>One symbol through its cache grain; several in one exchange request (a portfolio, an alert list).</summary>
+    public async Task<IReadOnlyDictionary<string, double>> GetPricesAsync(IReadOnlyCollection<string> symbols, CancellationToken cancellationToken = default) =>
+        symbols.Distinct().ToList() is [var only]
+            ? new Dictionary<string, double> { [only] = await GetPriceAsync(only, cancellationToken) }
+            : await exchange.Provider.GetPricesAsync(symbols, cancellationToken);
+
     public Task<Ticker24h> Get24hTickerAsync(string symbol, CancellationToken cancellationToken = default) =>
         grains.GetGrain<IQuoteCacheGrain>(symbol).GetTicker24hAsync().WaitAsync(cancellationToken);
 

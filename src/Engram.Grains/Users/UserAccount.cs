@@ -48,13 +48,16 @@ public sealed class UserAccount(UserState state, UserGrainOptions options, TimeP
         if (duplicate is not null)
             return OperationResult<AlertView>.Fail($"You already have this alert (#{duplicate.Id}).");
 
+        // Expired alerts are dropped here, so setting short-lived alerts again and again cannot grow the state.
+        var createdAt = clock.GetUtcNow();
+        state.Alerts.RemoveAll(a => !a.Triggered && a.ExpiresAt <= createdAt);
         var alert = new PriceAlert
         {
             Id = state.NextAlertId++,
             Symbol = request.Symbol,
             Condition = request.Condition,
             Threshold = request.Threshold,
-            CreatedAt = clock.GetUtcNow(),
+            CreatedAt = createdAt,
             CreationPrice = request.CurrentPrice,
             Repeat = request.Repeat,
             Cooldown = request.Repeat ? request.Cooldown ?? TimeSpan.FromHours(1) : null,

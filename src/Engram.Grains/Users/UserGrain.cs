@@ -432,7 +432,7 @@ public sealed partial class UserGrain(
     /// <summary>A failed call is only logged: the next activation re-syncs every symbol.</summary>
     private async Task TellPriceWatchAsync(AlertView alert, bool added)
     {
-        var entry = new AlertEntry(alert.Threshold, UserId, alert.Id, alert.Condition);
+        var entry = new AlertEntry(alert.Threshold, UserId, alert.Id, alert.Condition, alert.ExpiresAt);
         var watch = GrainFactory.GetGrain<IPriceWatchGrain>(alert.Symbol);
         try
         {
@@ -452,7 +452,7 @@ public sealed partial class UserGrain(
             try
             {
                 await GrainFactory.GetGrain<IPriceWatchGrain>(symbol.Key)
-                    .SyncUserAsync(UserId, symbol.Select(a => new AlertEntry(a.Threshold, UserId, a.Id, a.Condition)).ToList());
+                    .SyncUserAsync(UserId, symbol.Select(a => new AlertEntry(a.Threshold, UserId, a.Id, a.Condition, a.ExpiresAt)).ToList());
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

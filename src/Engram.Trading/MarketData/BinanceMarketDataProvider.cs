@@ -61,6 +61,46 @@ public sealed partial class BinanceMarketDataProvider(
         return Read(() => ParsePositive(doc.RootElement.GetProperty("price")));
     }
 
+    /// <summary>Binance takes at most this many symbols in one <c>ticker/price?symbols=</c> request (keeps the URL short too).</summary>
+    public const int MaxSymbolsPerPriceRequest = 100;
+
+    /// <summary>
+    /// <c>ticker/price?symbols=[...]</c>, weight 4 whatever the count. One unknown symbol fails the whole request
+    /// (-1121), so that batch is asked again without <c>symbols</c> (every price, also weight 4) and filtered.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, double>> GetPricesAsync(IReadOnlyCollection<string> symbols, CancellationToken cancellationToken = default)
+    {
+        var prices = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var batch in symbols.Distinct(StringComparer.Ordinal).Chunk(MaxSymbolsPerPriceRequest))
+        {
+            var list = "[" + string.Join(",", batch.Select(s => "\"" + s + "\"")) + "]";
+            JsonDocument doc;
+            try
+            {
+                doc = await GetJsonAsync($"/api/v3/ticker/price?symbols={Uri.EscapeDataString(list)}", null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (MarketDataException ex) when (ex.Kind == MarketDataErrorKind.InvalidSymbol)
+            {
+                doc = await GetJsonAsync("/api/v3/ticker/price", null, cancellationToken).ConfigureAwait(false);
+            }
+            using (doc)
+            {
+                var wanted = batch.ToHashSet(StringComparer.Ordinal);
+                Read(() =>
+                {
+                    foreach (var row in doc.RootElement.EnumerateArray())
+                    {
+                        var symbol = RequiredString(row, "symbol");
+                        if (wanted.Contains(symbol))
+                            prices[symbol] = ParsePositive(row.GetProperty("price"));
+                    }
+                    return prices;
+                });
+            }
+        }
+        return prices;
+    }
+
     public async Task<Ticker24h> Get24hTickerAsync(string symbol, CancellationToken cancellationToken = default)
     {
         using var doc = await GetJsonAsync($"/api/v3/ticker/24hr?symbol={Uri.EscapeDataString(symbol)}", symbol, cancellationToken).ConfigureAwait(false);
@@ -162,6 +202,12 @@ public sealed partial class BinanceMarketDataProvider(
         {
             // TimeoutRejectedException: the resilience total timeout; TaskCanceledException: HttpClient.Timeout backstop.
             throw new MarketDataException(MarketDataErrorKind.Timeout, "Binance did not answer in time. Please try again in a moment.", ex);
+        }
+        catch (ExchangeCoolingDownException ex)
+        {
+            // Not logged per call: the cooldown logged once when it started.
+            throw new MarketDataException(MarketDataErrorKind.RateLimited,
+                $"Binance asked Engram to slow down; market data is back in about {Math.Ceiling(ex.Remaining.TotalSeconds):0} s.", ex);
         }
         catch (HttpRequestException ex)
         {

@@ -45,6 +45,13 @@ public sealed partial class CsvMarketDataProvider : IMarketDataProvider
         return Task.FromResult(candles[^1].Close);
     }
 
+    public Task<IReadOnlyDictionary<string, double>> GetPricesAsync(IReadOnlyCollection<string> symbols, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyDictionary<string, double> prices = symbols.Distinct().Where(s => TimeframesFor(s).Count > 0)
+            .ToDictionary(s => s, s => Latest(s).Candles[^1].Close);
+        return Task.FromResult(prices);
+    }
+
     public Task<Ticker24h> Get24hTickerAsync(string symbol, CancellationToken cancellationToken = default)
     {
         var (timeframe, candles) = Latest(symbol);

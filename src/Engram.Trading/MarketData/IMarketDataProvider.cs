@@ -8,6 +8,12 @@ public interface IMarketDataProvider
 
     Task<double> GetPriceAsync(string symbol, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The current prices of several symbols, asked for together (one exchange request per hundred symbols); a symbol
+    /// the exchange does not price is missing from the result rather than failing the others.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, double>> GetPricesAsync(IReadOnlyCollection<string> symbols, CancellationToken cancellationToken = default);
+
     Task<Ticker24h> Get24hTickerAsync(string symbol, CancellationToken cancellationToken = default);
 
     /// <summary>Every listed symbol, whatever its status.</summary>

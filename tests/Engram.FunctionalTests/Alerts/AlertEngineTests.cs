@@ -110,11 +110,42 @@ public sealed class AlertEngineTests(AlertFixture fixture) : IClassFixture<Alert
     {
         fixture.Prices.Set(symbol, 50m);
         await AddAlert(AlertCondition.Above, 60m, 50m, expires: DateTimeOffset.UtcNow.AddSeconds(1));
+        var watch = fixture.Cluster.Client.GetGrain<IPriceWatchGrain>(symbol);
+        Assert.True((await watch.GetStatusAsync()).Watching);
         await Task.Delay(1500);
         Assert.Empty(await User().GetAlertsAsync());
+        // The watch dropped it on its own (the owner was not asked) and, with nothing left, stopped watching.
+        var status = await watch.GetStatusAsync();
+        Assert.Equal(0, status.Armed);
+        Assert.False(status.Watching);
         fixture.Prices.Set(symbol, 70m);
         await Task.Delay(800);
         Assert.Empty(fixture.Messenger.To(user));
+
+        // The owner's state forgets it too at the next alert, so short-lived alerts set again and again cannot pile up.
+        fixture.Prices.Set(symbol, 70m);
+        await AddAlert(AlertCondition.Above, 80m, 70m);
+        Assert.Single(await User().GetAlertsAsync(includeTriggered: true));
+    }
+
+    [Fact]
+    public async Task Watched_symbols_share_one_price_request_per_poll()
+    {
+        var symbols = Enumerable.Range(1, 8).Select(i => $"{symbol[..^4]}N{i}USDT").ToList();
+        foreach (var s in symbols)
+        {
+            fixture.Prices.Set(s, 100m);
+            Assert.True((await User().AddAlertAsync(new AlertRequest(s, AlertCondition.Above, 200m, 100m, false, null, null))).Ok);
+        }
+        await Task.Delay(600); // every watch has had a poll
+        var before = fixture.Prices.Requests;
+        var started = DateTime.UtcNow;
+        await Task.Delay(2000);
+        var requests = fixture.Prices.Requests - before;
+        var polls = (DateTime.UtcNow - started) / TimeSpan.FromMilliseconds(200);
+        Assert.InRange(requests, 1, (int)polls + 2); // one request per poll, not one per symbol (8 × polls)
+        foreach (var s in symbols)
+            Assert.Equal(100m, (await fixture.Cluster.Client.GetGrain<IPriceWatchGrain>(s).GetStatusAsync()).LastPrice);
     }
 
     [Fact]

@@ -120,6 +120,32 @@ public sealed class AlertFailoverTests(RedisServer redis, ITestOutputHelper outp
         Assert.Equal(0, status.Armed + status.Firing);
     }
 
+    [Fact]
+    public async Task A_418_from_the_exchange_stops_the_silos_requests_until_its_retry_after()
+    {
+        var a = await StartSiloAsync("a");
+        await using var client = await EngramClient.ConnectAsync(redis.ConnectionString, clusterId);
+        await SetAlertsAsync(client, [3_300_001L], _ => 110m);
+        Assert.True(await WaitUntilAsync(() => Task.FromResult(binance.RequestCounts.GetValueOrDefault("ticker/price") > 2), TimeSpan.FromSeconds(20)),
+            "the fallback never polled");
+
+        var bannedFrom = DateTimeOffset.UtcNow;
+        binance.RateLimit(418, retryAfterSeconds: 3);
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var log = binance.RequestLog.Where(r => r.At >= bannedFrom).Select(r => r.At).ToList();
+        // Find the banned request: the one followed by the longest silence; polls every 250 ms otherwise.
+        var gaps = log.Zip(log.Skip(1), (x, y) => (From: x, Gap: y - x)).ToList();
+        var longest = gaps.MaxBy(g => g.Gap);
+        output.WriteLine($"longest silence between price requests: {longest.Gap.TotalSeconds:F2} s; {log.Count} requests");
+        Assert.InRange(longest.Gap, TimeSpan.FromSeconds(2.9), TimeSpan.FromSeconds(4.5));
+        Assert.True(gaps.Count(g => g.Gap > TimeSpan.FromSeconds(1)) == 1, "only the ban paused the polls");
+
+        // Prices flow again: a crossing after the ban is notified.
+        binance.SetPrice(Symbol, 120m);
+        Assert.True(await WaitUntilAsync(() => Task.FromResult(Notifications(3_300_001L).Count == 1), TimeSpan.FromSeconds(15)), "no notification after the ban");
+        GC.KeepAlive(a);
+    }
+
     private async Task<SiloProcess> StartSiloAsync(string name)
     {
         var environment = new Dictionary<string, string>

@@ -17,8 +17,17 @@ public sealed class ScriptedPrices : IAlertPriceSource
 
     public void Set(string symbol, decimal price) => prices[symbol] = price;
 
-    public Task<decimal?> GetPriceAsync(string symbol, CancellationToken cancellationToken) =>
-        Task.FromResult(prices.TryGetValue(symbol, out var p) ? p : (decimal?)null);
+    /// <summary>Calls of <see cref="GetPricesAsync"/>: one per fallback poll, whatever the number of symbols.</summary>
+    public int Requests => Volatile.Read(ref requests);
+
+    private int requests;
+
+    public Task<IReadOnlyDictionary<string, decimal>> GetPricesAsync(IReadOnlyCollection<string> symbols, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref requests);
+        IReadOnlyDictionary<string, decimal> found = symbols.Where(prices.ContainsKey).ToDictionary(s => s, s => prices[s]);
+        return Task.FromResult(found);
+    }
 }
 
 /// <summary>A transport that records what it was asked to send.</summary>

@@ -29,6 +29,12 @@ public sealed class MarketCacheTests(RedisServer redis)
             return inner.GetPriceAsync(symbol, cancellationToken);
         }
 
+        public Task<IReadOnlyDictionary<string, double>> GetPricesAsync(IReadOnlyCollection<string> symbols, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Increment(ref Prices);
+            return inner.GetPricesAsync(symbols, cancellationToken);
+        }
+
         public Task<Ticker24h> Get24hTickerAsync(string symbol, CancellationToken cancellationToken = default)
         {
             Interlocked.Increment(ref Tickers);

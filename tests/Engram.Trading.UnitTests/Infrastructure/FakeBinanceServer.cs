@@ -81,6 +81,24 @@ public sealed class FakeBinanceServer : IAsyncDisposable
                 break;
             case "/api/v3/ticker/price":
                 var prices = JsonDocument.Parse(File.ReadAllText(SharedData.File("binance-api/recorded_ticker_price_all_2018-01.json"))).RootElement;
+                if (q.TryGetValue("symbols", out var list))
+                {
+                    // Binance: every symbol must be listed, or the whole request fails with -1121.
+                    var wanted = JsonSerializer.Deserialize<string[]>(list.ToString()) ?? [];
+                    var found = prices.EnumerateArray().Where(p => wanted.Contains(p.GetProperty("symbol").GetString())).ToList();
+                    if (found.Count < wanted.Distinct().Count())
+                        await InvalidSymbolAsync(context);
+                    else
+                        await SendAsync(context, 200, "[" + string.Join(",", found.Select(p => p.GetRawText())) + "]");
+                    break;
+                }
+
+                if (!q.ContainsKey("symbol"))
+                {
+                    await SendAsync(context, 200, prices.GetRawText());
+                    break;
+                }
+
                 var match = prices.EnumerateArray().FirstOrDefault(p => p.GetProperty("symbol").GetString() == q["symbol"]);
                 if (match.ValueKind == JsonValueKind.Undefined)
                 {

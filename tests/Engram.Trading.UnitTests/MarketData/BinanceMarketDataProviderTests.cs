@@ -116,6 +116,50 @@ public sealed class BinanceMarketDataProviderTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Several_prices_come_from_one_request_and_an_unlisted_symbol_costs_one_more()
+    {
+        var prices = await Provider.GetPricesAsync(["BTCUSDT", "ETHUSDT", "BNBBTC"]);
+        Assert.Equal(3, prices.Count);
+        Assert.Equal(1074.99, prices["ETHUSDT"]);
+        Assert.Equal(1, _server.Requests("/api/v3/ticker/price"));
+
+        // One delisted symbol fails a symbols= request as a whole (-1121): the full list is asked once instead.
+        prices = await Provider.GetPricesAsync(["BTCUSDT", "GONEUSDT"]);
+        Assert.Equal(["BTCUSDT"], prices.Keys);
+        Assert.Equal(3, _server.Requests("/api/v3/ticker/price"));
+    }
+
+    [Fact]
+    public async Task A_418_ban_stops_every_request_until_its_retry_after_has_passed()
+    {
+        _server.Fault = async (ctx, attempt) =>
+        {
+            if (attempt > 1)
+            {
+                return false;
+            }
+
+            ctx.Response.Headers.RetryAfter = "2";
+            await FakeBinanceServer.SendAsync(ctx, 418, """{"code":-1003,"msg":"Way too many requests; IP banned until 1700000000000."}""");
+            return true;
+        };
+        var ex = await Assert.ThrowsAsync<MarketDataException>(() => Provider.GetPriceAsync("ETHUSDT"));
+        Assert.Equal(MarketDataErrorKind.RateLimited, ex.Kind);
+        Assert.Equal(1, _server.TotalRequests); // a 418 is not retried
+
+        // During the ban nothing is sent, whatever is asked: each call fails at once with when to come back.
+        var refused = await Assert.ThrowsAsync<MarketDataException>(() => Provider.GetCandlesAsync("BTCUSDT", Timeframe.H1, 10));
+        Assert.Equal(MarketDataErrorKind.RateLimited, refused.Kind);
+        Assert.Contains("back in about", refused.Message);
+        await Assert.ThrowsAsync<MarketDataException>(() => Provider.GetPricesAsync(["BTCUSDT", "ETHUSDT"]));
+        Assert.Equal(1, _server.TotalRequests);
+
+        await Task.Delay(TimeSpan.FromSeconds(2.1));
+        Assert.Equal(1074.99, await Provider.GetPriceAsync("ETHUSDT"));
+        Assert.Equal(2, _server.TotalRequests);
+    }
+
+    [Fact]
     public async Task Too_many_requests_waits_for_retry_after_then_succeeds()
     {
         _server.Fault = async (ctx, attempt) =>

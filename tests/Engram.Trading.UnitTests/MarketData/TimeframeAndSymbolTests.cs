@@ -157,6 +157,7 @@ public sealed class SymbolNormalizerTests
         public bool Down { get; set; }
         public Task<IReadOnlyList<Candle>> GetCandlesAsync(string symbol, Timeframe timeframe, int limit, CancellationToken cancellationToken = default) => inner.GetCandlesAsync(symbol, timeframe, limit, cancellationToken);
         public Task<double> GetPriceAsync(string symbol, CancellationToken cancellationToken = default) => inner.GetPriceAsync(symbol, cancellationToken);
+        public Task<IReadOnlyDictionary<string, double>> GetPricesAsync(IReadOnlyCollection<string> symbols, CancellationToken cancellationToken = default) => inner.GetPricesAsync(symbols, cancellationToken);
         public Task<Ticker24h> Get24hTickerAsync(string symbol, CancellationToken cancellationToken = default) => inner.Get24hTickerAsync(symbol, cancellationToken);
         public Task<IReadOnlyList<SymbolInfo>> GetSymbolsAsync(CancellationToken cancellationToken = default) =>
             Down ? throw new MarketDataException(MarketDataErrorKind.Unavailable, "exchangeInfo unreachable") : inner.GetSymbolsAsync(cancellationToken);

@@ -74,10 +74,10 @@ public sealed class AlertCommands(SymbolNormalizer symbols, MarketPrices prices,
         var text = new StringBuilder($"🔔 Your active alerts ({alerts.Count}):\n");
         var buttons = new List<ReplyButton>();
         var symbolsAlerted = alerts.Select(a => a.Symbol).Distinct().ToList();
-        var quotes = (await Task.WhenAll(symbolsAlerted.Select(prices.TryPriceAsync))).Zip(symbolsAlerted).ToDictionary(q => q.Second, q => q.First);
+        var quotes = await prices.TryPricesAsync(symbolsAlerted);
         foreach (var alert in alerts)
         {
-            var price = quotes[alert.Symbol];
+            decimal? price = quotes.TryGetValue(alert.Symbol, out var quote) ? quote : null;
             text.Append(CultureInfo.InvariantCulture, $"#{alert.Id} {Pretty(alert.Symbol)} {Word(alert.Condition)} {Money(alert.Threshold)}");
             text.Append(price is { } p ? $" — now {Money(p)}, {Distance(p, alert.Threshold)} away" : "");
             text.Append(Extras(alert)).Append('\n');

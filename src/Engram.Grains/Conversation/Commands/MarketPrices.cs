@@ -20,6 +20,23 @@ public sealed partial class MarketPrices(IMarketDataProvider market, ILogger<Mar
         }
     }
 
+    /// <summary>Several prices in one exchange request; a symbol without one is missing (all are, when the exchange fails).</summary>
+    public async Task<IReadOnlyDictionary<string, decimal>> TryPricesAsync(IReadOnlyCollection<string> symbols)
+    {
+        if (symbols.Count == 0)
+            return new Dictionary<string, decimal>();
+        try
+        {
+            var prices = await market.GetPricesAsync(symbols);
+            return prices.Where(p => double.IsFinite(p.Value) && p.Value > 0).ToDictionary(p => p.Key, p => (decimal)p.Value);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogPriceUnavailable(string.Join(",", symbols.Take(5)), ex.GetType().Name);
+            return new Dictionary<string, decimal>();
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Price of {Symbol} unavailable: {Reason}")]
     private partial void LogPriceUnavailable(string symbol, string reason);
 }

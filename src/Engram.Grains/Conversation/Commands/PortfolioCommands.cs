@@ -30,10 +30,11 @@ public sealed class PortfolioCommands(SymbolNormalizer symbols, MarketPrices pri
         var text = new StringBuilder("💼 Your portfolio\n");
         decimal totalValue = 0, totalCost = 0;
         var priced = true;
-        // All prices asked at once (each from its symbol's quote cache), not one after another.
-        var quotes = await Task.WhenAll(portfolio.Positions.Select(p => prices.TryPriceAsync(p.Symbol)));
-        foreach (var (position, quote) in portfolio.Positions.Zip(quotes))
+        // Every position priced by one exchange request, not one after another.
+        var quotes = await prices.TryPricesAsync(portfolio.Positions.Select(p => p.Symbol).ToList());
+        foreach (var position in portfolio.Positions)
         {
+            decimal? quote = quotes.TryGetValue(position.Symbol, out var q) ? q : null;
             text.Append(CultureInfo.InvariantCulture, $"{Pretty(position.Symbol)}: {Number(position.Amount)} @ avg {Money(position.AverageCost)}");
             if (quote is { } price)
             {
