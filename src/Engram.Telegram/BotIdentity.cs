@@ -12,8 +12,4 @@ public sealed class BotIdentity(ITelegramBotClient client)
         var me = await client.GetMe(cancellationToken);
         Username = me.Username ?? "";
     }
-
-    /// <summary>The single reply someone outside the allow-list gets.</summary>
-    public Task Refuse(long chatId) =>
-        client.SendMessage(chatId, "Sorry, this Engram bot is private. Ask its operator to add your Telegram user id.");
 }

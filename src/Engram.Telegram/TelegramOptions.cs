@@ -37,6 +37,9 @@ public sealed class TelegramOptions : IValidatableObject
     /// <summary>Seconds one getUpdates call waits for updates (long polling).</summary>
     [Range(0, 50)] public int PollTimeoutSeconds { get; set; } = 25;
 
+    /// <summary>Someone not on the allow-list is told so once in this period (the cluster remembers it for this long).</summary>
+    public TimeSpan RefusalRepeatAfter { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>How long the poller lease lives without renewal: a dead poller is replaced after about this long.</summary>
     public TimeSpan PollerLeaseTtl { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -83,6 +86,8 @@ public sealed class TelegramOptions : IValidatableObject
             yield return new ValidationResult("telegram:WebhookHold must be between 0 and 30 seconds (Telegram gives up on a slow webhook)", [nameof(WebhookHold)]);
         if (PollerLeaseTtl < TimeSpan.FromSeconds(2))
             yield return new ValidationResult("telegram:PollerLeaseTtl must be at least 2 seconds", [nameof(PollerLeaseTtl)]);
+        if (RefusalRepeatAfter < TimeSpan.FromMinutes(1))
+            yield return new ValidationResult("telegram:RefusalRepeatAfter must be at least a minute", [nameof(RefusalRepeatAfter)]);
         string? bad = null;
         try { _ = AllowedUserIds; } catch (FormatException ex) { bad = ex.Message; }
         if (bad is not null)

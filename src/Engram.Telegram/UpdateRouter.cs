@@ -1,3 +1,5 @@
+using Engram.Abstractions.Conversation;
+using Engram.Abstractions.Delivery;
 using Engram.Abstractions.Inbox;
 using Engram.Abstractions.Users;
 using Microsoft.Extensions.Logging;
@@ -26,6 +28,7 @@ public sealed partial class UpdateRouter(
     IGrainFactory grains,
     IngressGate gate,
     BotIdentity bot,
+    IMessenger messenger,
     IOptions<TelegramOptions> options,
     IConnectionMultiplexer redis,
     TelegramMetrics metrics,
@@ -69,16 +72,28 @@ public sealed partial class UpdateRouter(
         return IngressResult.Accepted;
     }
 
-    /// <summary>The update as the user grain takes it, or null when Engram deliberately ignores it.</summary>
+    /// <summary>
+    /// The update as the user grain takes it, or null when Engram deliberately ignores it. The allow-list is checked
+    /// last, on what would be handled: a stranger's group chatter or join is not an update for Engram at all.
+    /// </summary>
     internal async Task<InboundUpdate?> ToInboundAsync(Update update)
+    {
+        var inbound = Classify(update);
+        if (inbound is null || allowed.Count == 0 || allowed.Contains(inbound.UserId))
+            return inbound;
+        metrics.UpdateIgnored("not-allowed");
+        if (!inbound.IsGroup)
+            await RefuseOnceAsync(inbound);
+        return null;
+    }
+
+    private InboundUpdate? Classify(Update update)
     {
         var now = DateTimeOffset.UtcNow;
         switch (update)
         {
             case { Message: { From: { IsBot: false } from } message }:
             {
-                if (!await IsAllowedAsync(from.Id, message.Chat.Id))
-                    return null;
                 var isGroup = message.Chat.Type is ChatType.Group or ChatType.Supergroup;
                 var text = message.Text;
                 if (text is null)
@@ -93,8 +108,6 @@ public sealed partial class UpdateRouter(
             }
             case { CallbackQuery: { From: var from, Data: { } data } query }:
             {
-                if (!await IsAllowedAsync(from.Id, query.Message?.Chat.Id ?? from.Id))
-                    return null;
                 var chatId = query.Message?.Chat.Id ?? from.Id;
                 var isGroup = query.Message?.Chat.Type is ChatType.Group or ChatType.Supergroup;
                 // Buttons carry their owner: pressing someone else's "delete alert" in a group must not touch your own #3.
@@ -129,19 +142,48 @@ public sealed partial class UpdateRouter(
     private string StripBotName(string text) =>
         bot.Username.Length == 0 ? text : text.Replace("@" + bot.Username, "", StringComparison.OrdinalIgnoreCase).Trim();
 
-    /// <summary>With an allow-list, others get one polite refusal (once, cluster-wide) and nothing else runs for them.</summary>
-    private async Task<bool> IsAllowedAsync(long userId, long chatId)
+    private const string RefusalText = "Sorry, this Engram bot is private. Ask its operator to add your Telegram user id.";
+
+    /// <summary>
+    /// Someone outside the allow-list, in a private chat, gets one polite refusal per
+    /// <see cref="TelegramOptions.RefusalRepeatAfter"/> (cluster-wide, so the keys expire and do not pile up), sent
+    /// through the messenger like any reply, within Telegram's limits. A refusal is a courtesy: its failure is logged
+    /// and never holds up or fails the batch.
+    /// </summary>
+    private async Task RefuseOnceAsync(InboundUpdate update)
     {
-        if (allowed.Count == 0 || allowed.Contains(userId))
-            return true;
-        metrics.UpdateIgnored("not-allowed");
-        if (await redis.GetDatabase().StringSetAsync($"engram:telegram:refused:{userId}", DateTimeOffset.UtcNow.ToUnixTimeSeconds(), when: When.NotExists))
+        try
         {
-            LogRefused(userId);
-            await bot.Refuse(chatId);
+            var key = $"engram:telegram:refused:{update.UserId}";
+            var db = redis.GetDatabase();
+            if (!await db.StringSetAsync(key, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), options.Value.RefusalRepeatAfter, When.NotExists))
+                return;
+            LogRefused(update.UserId);
+            _ = SendRefusalAsync(update, key); // the messenger may wait for the chat's send limit: not on the ingress path
         }
-        return false;
+        catch (RedisException ex)
+        {
+            LogRefusalFailed(update.UserId, ex.GetType().Name);
+        }
     }
+
+    private async Task SendRefusalAsync(InboundUpdate update, string key)
+    {
+        try
+        {
+            using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var outcome = await messenger.SendAsync(new OutgoingMessage(update.UserId, update.ChatId, ChatReply.Notice(RefusalText), update.CallbackQueryId), budget.Token);
+            if (outcome == DeliveryOutcome.RetryLater)
+                await redis.GetDatabase().KeyDeleteAsync(key); // not sent: their next message tries again
+        }
+        catch (Exception ex)
+        {
+            LogRefusalFailed(update.UserId, ex.GetType().Name);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refusal to user {UserId} (not on the allow-list) not sent: {Error}")]
+    private partial void LogRefusalFailed(long userId, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} is not on the allow-list; refused once")]
     private partial void LogRefused(long userId);

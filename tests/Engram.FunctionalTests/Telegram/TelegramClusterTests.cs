@@ -206,6 +206,19 @@ public sealed class TelegramClusterTests(RedisServer redis, ITestOutputHelper ou
         var refusals = telegram.SentMessages.Where(m => m.ChatId == 4_000_003).ToList();
         Assert.Single(refusals);
         Assert.Contains("private", refusals[0].PlainText);
+        // Remembered for a day, not forever: strangers' keys do not pile up in Redis.
+        await using (var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.ConnectionString))
+        {
+            var ttl = await connection.GetDatabase().KeyTimeToLiveAsync("engram:telegram:refused:4000003");
+            Assert.InRange(ttl ?? TimeSpan.Zero, TimeSpan.FromHours(23), TimeSpan.FromDays(1));
+        }
+
+        // In a group a stranger is not answered at all, not even a command addressed to the bot: no public refusals.
+        telegram.EnqueueMessage(4_000_004, "/start", chatId: -100_777, chatType: "supergroup");
+        telegram.EnqueueMessage(4_000_004, "hi all", chatId: -100_777, chatType: "supergroup");
+        Assert.True(await telegram.WaitUntilAsync(t => t.PendingUpdateIds.Count == 0, TimeSpan.FromSeconds(20)));
+        await Task.Delay(1000);
+        Assert.DoesNotContain(telegram.SentMessages, m => m.ChatId == -100_777 || m.ChatId == 4_000_004);
 
         // The token is in every Bot API URL the silo calls; it must not be in any log line or console output.
         var logs = Directory.EnumerateFiles(workDirectory, "*.log", SearchOption.AllDirectories).Select(File.ReadAllText).ToList();
