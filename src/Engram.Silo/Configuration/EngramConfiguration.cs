@@ -27,7 +27,7 @@ public static class EngramConfiguration
     };
 
     /// <summary>Configuration keys that hold secrets and must never be logged or shown.</summary>
-    public static readonly IReadOnlyList<string> SecretKeys = ["telegram:bot_token", "llm:api_key", "Redis:ConnectionString"];
+    public static readonly IReadOnlyList<string> SecretKeys = ["telegram:bot_token", "llm:api_key", "Redis:ConnectionString", "Cluster:TlsCertificatePassword", "Http:DashboardPassword"];
 
     public static IConfigurationBuilder AddEngramConfiguration(this IConfigurationBuilder configuration, string contentRoot, IDictionary<string, string?>? environment = null)
     {

@@ -48,6 +48,21 @@ public sealed class EngramClusterOptions : IValidatableObject
     /// <summary>The IP other silos use to reach this one. Empty = loopback (single machine).</summary>
     public string? AdvertisedAddress { get; set; }
 
+    /// <summary>
+    /// The local IP the silo and gateway ports listen on. Empty = the advertised address only (never every
+    /// interface); set it where the advertised address is not the machine's own (NAT, a cloud's public IP).
+    /// </summary>
+    public string? ListenAddress { get; set; }
+
+    /// <summary>
+    /// A PKCS#12 (.pfx) certificate: when set, silo-to-silo and client-to-gateway connections use mutual TLS, and only
+    /// a peer presenting this same certificate is let in (every silo of the cluster is given the same file).
+    /// </summary>
+    public string? TlsCertificatePath { get; set; }
+
+    /// <summary>The .pfx file's password (a secret: never logged).</summary>
+    public string? TlsCertificatePassword { get; set; }
+
     /// <summary>How long a membership probe may take before it counts as missed.</summary>
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
     [Range(1, 10)] public int NumMissedProbesLimit { get; set; } = 2;
@@ -67,6 +82,10 @@ public sealed class EngramClusterOptions : IValidatableObject
             yield return new ValidationResult("Cluster:SiloPort and Cluster:GatewayPort must differ", [nameof(SiloPort), nameof(GatewayPort)]);
         if (!string.IsNullOrWhiteSpace(AdvertisedAddress) && !IPAddress.TryParse(AdvertisedAddress, out _))
             yield return new ValidationResult($"Cluster:AdvertisedAddress must be an IP address, not '{AdvertisedAddress}'", [nameof(AdvertisedAddress)]);
+        if (!string.IsNullOrWhiteSpace(ListenAddress) && !IPAddress.TryParse(ListenAddress, out _))
+            yield return new ValidationResult($"Cluster:ListenAddress must be an IP address, not '{ListenAddress}'", [nameof(ListenAddress)]);
+        if (!string.IsNullOrWhiteSpace(TlsCertificatePath) && !File.Exists(TlsCertificatePath))
+            yield return new ValidationResult($"Cluster:TlsCertificatePath must name an existing .pfx file, got '{TlsCertificatePath}'", [nameof(TlsCertificatePath)]);
         if (ProbeTimeout <= TimeSpan.Zero)
             yield return new ValidationResult("Cluster:ProbeTimeout must be positive", [nameof(ProbeTimeout)]);
         if (DirectoryLeaseAfterCrash < TimeSpan.Zero)
@@ -94,6 +113,19 @@ public sealed class HttpEndpointOptions : IValidatableObject
     /// <summary>The dashboard shows grain state and has no authentication: loopback unless you put a proxy with auth in front.</summary>
     [Required] public string DashboardBindAddress { get; set; } = "127.0.0.1";
     [Range(1, 65535)] public int DashboardPort { get; set; } = 8080;
+
+    /// <summary>
+    /// When set, the Dashboard asks for it (HTTP Basic, any user name). Without it a Dashboard bound off loopback
+    /// (a container's 0.0.0.0 behind a loopback port mapping) gets a warning at start. A secret: never logged.
+    /// </summary>
+    public string? DashboardPassword { get; set; }
+
+    /// <summary>The start-up warning for a Dashboard anyone on the network could open, or null.</summary>
+    public string? DashboardExposure => DashboardEnabled && !DashboardOnLoopback && string.IsNullOrEmpty(DashboardPassword)
+        ? $"The Orleans Dashboard listens on {DashboardBindAddress}:{DashboardPort} with no password: anyone who reaches that port sees every grain's state. Set Http:DashboardPassword (Http__DashboardPassword), or keep it on loopback or behind a port mapping to 127.0.0.1."
+        : null;
+
+    public bool DashboardOnLoopback => DashboardBindAddress == "localhost" || (IPAddress.TryParse(DashboardBindAddress, out var ip) && IPAddress.IsLoopback(ip));
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

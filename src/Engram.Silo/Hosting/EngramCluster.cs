@@ -41,9 +41,9 @@ public static class EngramCluster
                 o.ServiceId = cluster.ServiceId;
             });
 
-            var advertised = string.IsNullOrWhiteSpace(cluster.AdvertisedAddress) ? IPAddress.Loopback : IPAddress.Parse(cluster.AdvertisedAddress);
-            // Listen on every interface when advertising a routable address (containers), loopback otherwise.
-            silo.ConfigureEndpoints(advertised, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(advertised));
+            silo.Configure<EndpointOptions>(o => ClusterEndpoints.Apply(cluster, o));
+            if (ClusterEndpoints.LoadCertificate(cluster) is { } certificate)
+                silo.UseTls(certificate, tls => ClusterEndpoints.RequireSameCertificate(tls, certificate));
 
             silo.Configure<ClusterMembershipOptions>(o =>
             {

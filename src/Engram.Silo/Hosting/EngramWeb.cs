@@ -15,8 +15,8 @@ public static class EngramWeb
     /// <summary>
     /// Kestrel listens on three ports by purpose: public (the webhook and health checks), operator
     /// (health, /status, /metrics; loopback by default) and, when enabled, the Dashboard, which shows
-    /// grain state with no authentication of its own and so binds to loopback unless an operator
-    /// deliberately opens it (behind a proxy with auth).
+    /// grain state with no authentication of its own: it binds to loopback, and elsewhere only with
+    /// <c>Http:DashboardPassword</c> set.
     /// </summary>
     public static WebApplicationBuilder AddEngramWeb(this WebApplicationBuilder builder)
     {
@@ -58,9 +58,46 @@ public static class EngramWeb
     public static WebApplication MapEngramDashboard(this WebApplication app)
     {
         var http = app.Listeners();
-        if (http.DashboardEnabled)
-            app.MapOrleansDashboard().ServedOn(http.DashboardPort);
+        if (!http.DashboardEnabled)
+            return app;
+        if (!string.IsNullOrEmpty(http.DashboardPassword))
+            app.UseBasicPassword(http.DashboardPort, http.DashboardPassword);
+        else if (http.DashboardExposure is { } warning)
+            app.Logger.LogWarning("{Warning}", warning);
+        app.MapOrleansDashboard().ServedOn(http.DashboardPort);
         return app;
+    }
+
+    /// <summary>Everything on <paramref name="port"/> asks for the password (HTTP Basic, any user name), compared in constant time.</summary>
+    private static void UseBasicPassword(this WebApplication app, int port, string password)
+    {
+        var expected = System.Text.Encoding.UTF8.GetBytes(password);
+        app.Use((context, next) =>
+        {
+            if (context.Connection.LocalPort != port || HasPassword(context.Request.Headers.Authorization.ToString(), expected))
+                return next(context);
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            context.Response.Headers.WWWAuthenticate = "Basic realm=\"Engram Dashboard\", charset=\"UTF-8\"";
+            return Task.CompletedTask;
+        });
+    }
+
+    private static bool HasPassword(string authorization, byte[] expected)
+    {
+        const string scheme = "Basic ";
+        if (!authorization.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
+            return false;
+        byte[] decoded;
+        try
+        {
+            decoded = Convert.FromBase64String(authorization[scheme.Length..].Trim());
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+        var colon = Array.IndexOf(decoded, (byte)':');
+        return colon >= 0 && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(decoded.AsSpan(colon + 1), expected);
     }
 
     private static void Listen(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, string address, int port)

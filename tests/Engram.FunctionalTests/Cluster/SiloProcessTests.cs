@@ -22,12 +22,52 @@ public sealed class SiloProcessTests(RedisServer redis, ITestOutputHelper output
         try { Directory.Delete(workDirectory, recursive: true); } catch (IOException) { }
     }
 
-    private async Task<SiloProcess> StartSiloAsync(string name)
+    private async Task<SiloProcess> StartSiloAsync(string name, Dictionary<string, string>? settings = null)
     {
-        var silo = await SiloProcess.StartAsync(clusterId, Path.Combine(workDirectory, name),
-            new Dictionary<string, string> { ["ENGRAM_REDIS"] = redis.ConnectionString });
+        var environment = new Dictionary<string, string> { ["ENGRAM_REDIS"] = redis.ConnectionString };
+        foreach (var (key, value) in settings ?? [])
+            environment[key] = value;
+        var silo = await SiloProcess.StartAsync(clusterId, Path.Combine(workDirectory, name), environment);
         silos.Add(silo);
         return silo;
+    }
+
+    [Fact]
+    public async Task With_a_cluster_certificate_silos_talk_mutual_TLS_and_a_client_without_it_is_refused()
+    {
+        // A self-signed certificate, as an operator would make with openssl (serverAuth and clientAuth: each end presents it).
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=engram-cluster", key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        request.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension(
+            [new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.1"), new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.2")], critical: false));
+        using var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        var pfx = Path.Combine(workDirectory, "cluster.pfx");
+        await File.WriteAllBytesAsync(pfx, made.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "pfx-pass"));
+        var tls = new Dictionary<string, string> { ["Cluster__TlsCertificatePath"] = pfx, ["Cluster__TlsCertificatePassword"] = "pfx-pass" };
+        var first = await StartSiloAsync("a", tls);
+        var second = await StartSiloAsync("b", tls);
+        using var certificate = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(pfx, "pfx-pass");
+
+        await using (var client = await EngramClient.ConnectAsync(redis.ConnectionString, clusterId, certificate))
+        {
+            // Both silos joined each other over TLS: the cluster sees two active hosts, and grains answer on either.
+            var management = client.Cluster.GetGrain<IManagementGrain>(0);
+            Assert.Equal(2, (await management.GetHosts(onlyActive: true)).Count);
+            for (var id = 1; id <= 6; id++)
+                Assert.True((await client.Cluster.GetGrain<IUserGrain>(90_000 + id).BuyAsync("SOLUSDT", 1m, 150m)).Ok);
+        }
+
+        // No certificate, no cluster: the gateway does not take a plain connection.
+        using var refused = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var plain = await EngramClient.ConnectAsync(redis.ConnectionString, clusterId).WaitAsync(refused.Token);
+            await plain.Cluster.GetGrain<IUserGrain>(90_001).GetPortfolioAsync().WaitAsync(refused.Token);
+        });
+        // The password is a secret: it is in no log line.
+        var logs = Directory.EnumerateFiles(workDirectory, "*.log", SearchOption.AllDirectories).Select(File.ReadAllText).ToList();
+        Assert.All(logs.Append(first.Output).Append(second.Output), text => Assert.DoesNotContain("pfx-pass", text));
     }
 
     [Fact]

@@ -15,7 +15,8 @@ public sealed class EngramClient : IAsyncDisposable
 
     public IClusterClient Cluster => host.Services.GetRequiredService<IClusterClient>();
 
-    public static async Task<EngramClient> ConnectAsync(string redisConnectionString, string clusterId)
+    /// <param name="certificate">The cluster's TLS certificate, when its silos require one (Cluster:TlsCertificatePath).</param>
+    public static async Task<EngramClient> ConnectAsync(string redisConnectionString, string clusterId, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate = null)
     {
         var host = Host.CreateDefaultBuilder()
             .ConfigureLogging(l => l.SetMinimumLevel(LogLevel.Warning))
@@ -30,6 +31,8 @@ public sealed class EngramClient : IAsyncDisposable
                 // Fail fast against a dead silo so the test's retry loop (not a 30 s timeout) decides.
                 client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(5));
                 client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(1));
+                if (certificate is not null)
+                    client.UseTls(certificate, tls => Engram.Silo.Hosting.ClusterEndpoints.RequireSameCertificate(tls, certificate));
             })
             .Build();
         await host.StartAsync();

@@ -121,15 +121,18 @@ public sealed class TelegramClusterTests(RedisServer redis, ITestOutputHelper ou
             ["Http__OperatorPort"] = operatorPort.ToString(),
             ["Http__DashboardEnabled"] = "true",
             ["Http__DashboardPort"] = dashboardPort.ToString(),
+            ["Http__DashboardPassword"] = "dash-pass",
         }, publicPort);
         await telegram.WaitUntilAsync(t => t.Webhook is not null, TimeSpan.FromSeconds(20));
         using var http = new HttpClient();
 
-        async Task<HttpStatusCode> GetAsync(int port, string path, string? host = null)
+        async Task<HttpStatusCode> GetAsync(int port, string path, string? host = null, string? password = null)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}{path}");
             if (host is not null)
                 request.Headers.Host = host;
+            if (password is not null)
+                request.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("ops:" + password)));
             using var response = await http.SendAsync(request);
             return response.StatusCode;
         }
@@ -163,9 +166,11 @@ public sealed class TelegramClusterTests(RedisServer redis, ITestOutputHelper ou
             Assert.Equal(HttpStatusCode.NotFound, (await http.SendAsync(misplaced)).StatusCode);
         }
 
-        // The Dashboard's own listener serves it, and only it.
-        Assert.Equal(HttpStatusCode.OK, await GetAsync(dashboardPort, "/"));
-        Assert.Equal(HttpStatusCode.NotFound, await GetAsync(dashboardPort, "/status", $"x:{operatorPort}"));
+        // The Dashboard's own listener serves it, and only it, and with a password set only to who gives it.
+        Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(dashboardPort, "/"));
+        Assert.Equal(HttpStatusCode.Unauthorized, await GetAsync(dashboardPort, "/DashboardCounters", password: "wrong"));
+        Assert.Equal(HttpStatusCode.OK, await GetAsync(dashboardPort, "/", password: "dash-pass"));
+        Assert.Equal(HttpStatusCode.NotFound, await GetAsync(dashboardPort, "/status", $"x:{operatorPort}", "dash-pass"));
     }
 
     [Fact]

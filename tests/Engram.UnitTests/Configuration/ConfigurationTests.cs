@@ -10,6 +10,30 @@ namespace Engram.UnitTests.Configuration;
 
 public class ConfigurationTests
 {
+    [Theory]
+    [InlineData("127.0.0.1", null, false)]
+    [InlineData("0.0.0.0", null, true)]
+    [InlineData("*", null, true)]
+    [InlineData("0.0.0.0", "long-password", false)]
+    public void A_Dashboard_off_loopback_without_a_password_is_warned_about(string bindAddress, string? password, bool warned)
+    {
+        var http = new Engram.Silo.Configuration.HttpEndpointOptions { DashboardBindAddress = bindAddress, DashboardPassword = password };
+        Assert.Equal(warned, http.DashboardExposure is { } warning && warning.Contains("Http:DashboardPassword", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(null, null, "127.0.0.1")]           // one machine: loopback
+    [InlineData("172.28.0.11", null, "172.28.0.11")] // a container: its own address, not every interface
+    [InlineData("203.0.113.7", "10.0.0.5", "10.0.0.5")] // behind NAT: advertise the public IP, listen on the local one
+    public void Silo_and_gateway_ports_listen_on_one_address_never_on_every_interface(string? advertised, string? listen, string expected)
+    {
+        var endpoints = new Orleans.Configuration.EndpointOptions();
+        Engram.Silo.Hosting.ClusterEndpoints.Apply(new EngramClusterOptions { AdvertisedAddress = advertised, ListenAddress = listen, SiloPort = 11_111, GatewayPort = 30_000 }, endpoints);
+        Assert.Equal(System.Net.IPAddress.Parse(advertised ?? "127.0.0.1"), endpoints.AdvertisedIPAddress);
+        Assert.Equal(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(expected), 11_111), endpoints.SiloListeningEndpoint);
+        Assert.Equal(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(expected), 30_000), endpoints.GatewayListeningEndpoint);
+    }
+
     [Fact]
     public void Known_environment_variables_override_both_files()
     {
