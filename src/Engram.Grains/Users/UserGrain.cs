@@ -192,13 +192,31 @@ public sealed partial class UserGrain(
         user.State.Outbox.RemoveAll(m => dormant.Contains(m.Id) && m.CreatedAt < tooOld && dormant.Remove(m.Id));
     }
 
-    private void Enqueue(long chatId, ChatReply reply, long? updateId, string? callbackQueryId, bool deliverOnRecovery) =>
+    /// <summary>While the transport is down the outbox fills: past <see cref="UserGrainOptions.MaxUndelivered"/> the oldest give way.</summary>
+    private void DropPastCapacity()
+    {
+        var excess = user.State.Outbox.Count - options.Value.MaxUndelivered;
+        if (excess <= 0)
+            return;
+        var dropped = user.State.Outbox.Take(excess).ToList();
+        foreach (var message in dropped)
+        {
+            user.State.Outbox.Remove(message);
+            dormant.Remove(message.Id);
+        }
+        LogOutboxFull(UserId, dropped.Count, options.Value.MaxUndelivered);
+    }
+
+    private void Enqueue(long chatId, ChatReply reply, long? updateId, string? callbackQueryId, bool deliverOnRecovery)
+    {
         user.State.Outbox.Add(new OutboxMessage
         {
             Id = user.State.NextOutboxId++, ChatId = chatId, Text = reply.Text, Kind = reply.Kind, Buttons = reply.Buttons?.ToList(),
             Photo = reply.Photo, UpdateId = updateId, CallbackQueryId = callbackQueryId, CreatedAt = clock.GetUtcNow(),
             DeliverOnRecovery = deliverOnRecovery,
         });
+        DropPastCapacity();
+    }
 
     // ---------------------------------------------------------------- questions
 
@@ -326,6 +344,13 @@ public sealed partial class UserGrain(
             {
                 // Removed from a group: that chat is gone, the user is not.
                 user.State.Outbox.RemoveAll(m => m.ChatId == message.ChatId);
+                mustWrite = true;
+            }
+            else if (clock.GetUtcNow() - message.CreatedAt > options.Value.UndeliveredMaxAge)
+            {
+                // Refused for a day (a revoked token, a chat Telegram will not take): given up, so the rest can go.
+                user.State.Outbox.Remove(message);
+                LogGaveUp(UserId, message.Id, message.Attempts + 1, clock.GetUtcNow() - message.CreatedAt);
                 mustWrite = true;
             }
             else
@@ -562,6 +587,12 @@ public sealed partial class UserGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} blocked the bot; dropped {Count} undelivered message(s)")]
     private partial void LogBlocked(long userId, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Message {MessageId} to user {UserId} dropped after {Attempts} failed attempts over {Age}")]
+    private partial void LogGaveUp(long userId, long messageId, int attempts, TimeSpan age);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox of user {UserId} over {Max} waiting messages: the {Dropped} oldest dropped")]
+    private partial void LogOutboxFull(long userId, int dropped, int max);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The user hit the {Kind} rate limit")]
     private partial void LogRateLimited(string kind);

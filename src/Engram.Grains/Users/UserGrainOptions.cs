@@ -32,6 +32,15 @@ public sealed class UserGrainOptions
     /// <summary>Free-text questions (LLM calls) a user may ask per minute.</summary>
     [Range(1, 10_000)] public int QuestionsPerMinute { get; set; } = 10;
 
+    /// <summary>
+    /// A message the transport keeps refusing (a revoked token, a long outage) is dropped after this long: a day-old
+    /// reply or alert is news to nobody, and the outbox must not grow for ever.
+    /// </summary>
+    public TimeSpan UndeliveredMaxAge { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Messages a user's outbox holds waiting for the transport; past it the oldest are dropped.</summary>
+    [Range(10, 10_000)] public int MaxUndelivered { get; set; } = 200;
+
     /// <summary>Deployment defaults for users who have not chosen (from agent/trading config).</summary>
     public ResponseFormat DefaultResponseFormat { get; set; } = ResponseFormat.Clean;
     public string DefaultTimeframe { get; set; } = "1h";

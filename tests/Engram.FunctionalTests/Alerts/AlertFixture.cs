@@ -37,8 +37,13 @@ public sealed class RecordingMessenger : IMessenger
 
     public bool IsEnabled => true;
 
+    /// <summary>While true every send fails as a transport outage would (RetryLater), and nothing is recorded.</summary>
+    public bool Failing { get; set; }
+
     public Task<DeliveryOutcome> SendAsync(OutgoingMessage message, CancellationToken cancellationToken)
     {
+        if (Failing)
+            return Task.FromResult(DeliveryOutcome.RetryLater);
         Sent.Enqueue((message.UserId, message.ChatId, message.Reply, DateTimeOffset.UtcNow, message.UpdateId));
         return Task.FromResult(DeliveryOutcome.Delivered);
     }
