@@ -33,12 +33,14 @@ public sealed class Questions(IOptions<LlmOptions> llm, PriceCharts charts)
     {
         if (answer.Outcome == LlmOutcome.Busy)
             return ChatReply.Notice(answer.CleanText);
+        var text = ReplyFormatter.Format(answer, session.Settings.ResponseFormat, lead: question.Lead);
+        var reply = question.ChartSymbol is { } symbol && Timeframe.TryParse(question.ChartTimeframe, out var timeframe)
+            && await charts.RenderAsync(session, symbol, timeframe) is { IsSuccess: true } chart
+                ? new ChatReply(text, Photo: chart.Png)
+                : new ChatReply(text);
+        // Last, once nothing can fail: a history entry only for an answer the user is actually sent.
         if (question.Remember)
             session.AppendExchange(question.Question, answer.CleanText);
-        var text = ReplyFormatter.Format(answer, session.Settings.ResponseFormat, lead: question.Lead);
-        if (question.ChartSymbol is { } symbol && Timeframe.TryParse(question.ChartTimeframe, out var timeframe)
-            && await charts.RenderAsync(session, symbol, timeframe) is { IsSuccess: true } chart)
-            return new ChatReply(text, Photo: chart.Png);
-        return new ChatReply(text);
+        return reply;
     }
 }

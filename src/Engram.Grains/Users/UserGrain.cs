@@ -126,7 +126,17 @@ public sealed partial class UserGrain(
         }
 
         var session = new UserSession(UserId, update.ChatId, update.UpdateId, Account);
-        var replies = await RepliesForAsync(update, session);
+        IReadOnlyList<ChatReply> replies;
+        try
+        {
+            replies = await RepliesForAsync(update, session);
+        }
+        catch
+        {
+            // Not handled (a cancellation): whatever the handler changed in memory goes; the update is redelivered.
+            await ReloadAsync();
+            throw;
+        }
         if (session.DiscardChanges)
             await ReloadAsync();
         Record(update, replies, session.DiscardChanges ? null : session.Question);
