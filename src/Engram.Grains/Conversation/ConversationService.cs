@@ -37,6 +37,11 @@ public sealed partial class ConversationService
         try
         {
             var reply = parsed.IsCommand ? await RunCommandAsync(session, parsed) : questions.Ask(session, parsed.Text);
+            if (session.TooManyQuestionsWaiting)
+            {
+                session.WithdrawQuestion();
+                return [ChatReply.Notice($"⏳ You have {session.QuestionsWaiting} questions waiting for the model already; I'll answer those first. Ask this again once they are in.")];
+            }
             // Told once, for a question that is not already waiting behind another of the user's.
             if (session.Question is not null && !session.HasPendingQuestions && await QueuedNoticeAsync() is { } queued)
                 return reply is null ? [queued] : [reply, queued];

@@ -25,6 +25,14 @@ public sealed class UserSession(long userId, long chatId, long updateId, UserAcc
     /// <summary>Whether earlier questions of this user are still with the LLM worker.</summary>
     public bool HasPendingQuestions => account.State.PendingQuestions.Count > 0;
 
+    /// <summary>True when this turn's question would be one too many waiting for the model.</summary>
+    public bool TooManyQuestionsWaiting => Question is not null && account.State.PendingQuestions.Count >= account.Options.MaxPendingQuestions;
+
+    public int QuestionsWaiting => account.State.PendingQuestions.Count;
+
+    /// <summary>Takes back this turn's question (it was refused): nothing is handed to the LLM worker.</summary>
+    public void WithdrawQuestion() => Question = null;
+
     /// <summary>Alerts added (true) or removed (false) in this turn, for the price watches once stored.</summary>
     public List<(AlertView Alert, bool Added)> AlertChanges { get; } = [];
 

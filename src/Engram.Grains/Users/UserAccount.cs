@@ -21,6 +21,8 @@ public sealed class UserAccount(UserState state, UserGrainOptions options, TimeP
 
     public UserState State => state;
 
+    public UserGrainOptions Options => options;
+
     // ---------------------------------------------------------------- alerts
 
     public OperationResult<AlertView> AddAlert(AlertRequest request)

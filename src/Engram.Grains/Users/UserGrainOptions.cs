@@ -32,6 +32,9 @@ public sealed class UserGrainOptions
     /// <summary>Free-text questions (LLM calls) a user may ask per minute.</summary>
     [Range(1, 10_000)] public int QuestionsPerMinute { get; set; } = 10;
 
+    /// <summary>Questions one user may have waiting for the model (answered one at a time, in order); past it they are refused.</summary>
+    [Range(1, 100)] public int MaxPendingQuestions { get; set; } = 5;
+
     /// <summary>
     /// A message the transport keeps refusing (a revoked token, a long outage) is dropped after this long: a day-old
     /// reply or alert is news to nobody, and the outbox must not grow for ever.
