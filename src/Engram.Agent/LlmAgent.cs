@@ -201,13 +201,14 @@ public sealed partial class LlmAgent(
     private static bool IsLlmFailure(Exception ex, CancellationToken callerToken) =>
         !callerToken.IsCancellationRequested && ex is not OutOfMemoryException;
 
-    private string Describe(Exception ex, CancellationTokenSource deadline) => ex switch
+    /// <summary>Why the LLM failed, in words with the endpoint (never a key): see <see cref="LlmErrors.Explain"/>.</summary>
+    private string Describe(Exception ex, CancellationTokenSource deadline)
     {
-        OperationCanceledException when deadline.IsCancellationRequested => $"no answer within {timeout.TotalSeconds:0} s",
-        ClientResultException c => $"HTTP {c.Status}: {Shorten(c.Message)}",
-        AggregateException { InnerExceptions.Count: > 0 } a => $"{a.InnerExceptions.Count} attempts failed, last: {Shorten(a.InnerExceptions[^1].Message)}",
-        _ => $"{ex.GetType().Name}: {Shorten(ex.Message)}",
-    };
+        var reason = ex is OperationCanceledException && deadline.IsCancellationRequested
+            ? LlmErrors.Explain(new TimeoutException(), clients.Endpoint, timeout)
+            : LlmErrors.Explain(ex, clients.Endpoint, timeout);
+        return ex is AggregateException { InnerExceptions.Count: > 1 } attempts ? $"{reason} ({attempts.InnerExceptions.Count} attempts)" : reason;
+    }
 
     private static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "…";
 

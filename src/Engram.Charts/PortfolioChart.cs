@@ -8,6 +8,9 @@ namespace Engram.Charts;
 /// Lays out the portfolio chart: a header with total value and P&amp;L; allocation as a donut with a legend
 /// beside it; below, P&amp;L per position as horizontal bars (green gains, red losses) across the full width,
 /// the best at the top. Long portfolios are folded into "Other" so every label stays readable on a phone.
+/// The bar rows share the height left under the donut (between <see cref="MinBarRow"/> and <see cref="MaxBarRow"/>
+/// each); when a few rows at their tallest still do not fill it, the image ends below the last bar instead of
+/// carrying an empty band, so a portfolio of one or two positions is shorter than <see cref="PortfolioChartRequest.Size"/>.
 /// </summary>
 internal static class PortfolioChart
 {
@@ -17,6 +20,9 @@ internal static class PortfolioChart
     private const float DonutSize = 360;
     private const float LegendRow = 42;
     private const float BarRow = 60;
+    private const float MinBarRow = 36;
+    private const float MaxBarRow = 2 * BarRow;
+    private const float BottomMargin = 16;
     private const float LabelFont = 19;
     private const int MaxSlices = 8;
     private const int MaxBars = 10;
@@ -31,8 +37,11 @@ internal static class PortfolioChart
 
         var top = canvas.Px(HeaderHeight);
         var allocationBottom = DrawAllocation(canvas, positions, totalValue, request.QuoteAsset, top);
-        DrawPnl(canvas, positions, allocationBottom + canvas.Px(12));
-        return canvas.ToPng();
+        var contentBottom = DrawPnl(canvas, positions, allocationBottom + canvas.Px(12)) + canvas.Px(BottomMargin);
+
+        // Within a couple of pixels of the frame is the frame (rounding); otherwise cut the empty band off.
+        var frame = canvas.Size.Height;
+        return canvas.ToPng(contentBottom >= frame - canvas.Px(2) ? frame : (int)MathF.Ceiling(contentBottom));
     }
 
     private static void DrawHeader(ChartCanvas canvas, PortfolioChartRequest request, double totalValue, double totalPnl)
@@ -123,7 +132,8 @@ internal static class PortfolioChart
         label.LabelFontColor = color;
     }
 
-    private static void DrawPnl(ChartCanvas canvas, IReadOnlyList<PortfolioPosition> positions, float top)
+    /// <returns>The y just below the bars.</returns>
+    private static float DrawPnl(ChartCanvas canvas, IReadOnlyList<PortfolioPosition> positions, float top)
     {
         canvas.Text("P&L per position", canvas.Px(18), top + canvas.Px(SectionTitle), 22, ChartTheme.Text, bold: true);
 
@@ -190,9 +200,12 @@ internal static class PortfolioChart
         plot.Axes.SetLimitsX(minPnl - leftRoom * unitsPerPixel, maxPnl + rightRoom * unitsPerPixel);
         plot.Axes.SetLimitsY(-0.6, rows.Count - 0.4);
 
+        // Rows share what is left of the frame, neither cramped nor stretched past twice their base height.
         var plotTop = top + canvas.Px(SectionTitle + 10);
-        var available = canvas.Size.Height - plotTop - canvas.Px(16);
-        var height = Math.Min(available, canvas.Px(BarRow) * rows.Count + padding.Vertical);
+        var available = canvas.Size.Height - plotTop - canvas.Px(BottomMargin);
+        var row = Math.Clamp((available - padding.Vertical) / rows.Count, canvas.Px(MinBarRow), canvas.Px(MaxBarRow));
+        var height = Math.Min(available, row * rows.Count + padding.Vertical);
         canvas.Draw(plot, 0, plotTop, width, height, padding);
+        return plotTop + height;
     }
 }

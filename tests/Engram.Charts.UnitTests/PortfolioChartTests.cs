@@ -58,6 +58,73 @@ public class PortfolioChartTests
         Assert.NotEqual(a.Png, b.Png);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(5)]
+    [InlineData(8)]
+    [InlineData(20)]
+    public void The_image_has_no_large_empty_band(int count)
+    {
+        var positions = Enumerable.Range(1, count)
+            .Select(i => new PortfolioPosition($"C{i}", 100.0 * i, (i % 2 == 0 ? -3.0 : 5.0) * i))
+            .ToList();
+
+        var result = Renderer.RenderPortfolioChart(new PortfolioChartRequest(positions, AsOf));
+
+        Assert.True(result.IsSuccess, result.Error);
+        using var bitmap = Png.Decode(result.Png);
+        Assert.Equal(1280, bitmap.Width);
+        Assert.InRange(bitmap.Height, 600, 960);
+        var blank = BlankRows(bitmap);
+        // Content (bars, their zero line) reaches into the bottom 10 % of the image ...
+        Assert.Contains(false, blank[(bitmap.Height * 9 / 10)..]);
+        // ... and no band of empty rows is taller than 8 % of it (the gaps between sections are ~3 %).
+        Assert.True(LongestRun(blank) < bitmap.Height * 0.08, $"{LongestRun(blank)} empty rows in a row of {bitmap.Height}");
+    }
+
+    [Fact]
+    public void A_short_portfolio_makes_a_shorter_image_and_a_long_one_fills_the_frame()
+    {
+        var two = Renderer.RenderPortfolioChart(new PortfolioChartRequest([new("BTC", 900, 40), new("ETH", 400, -50)], AsOf));
+        var five = Renderer.RenderPortfolioChart(Mixed());
+
+        Assert.True(two.IsSuccess, two.Error);
+        Assert.InRange(Png.Header(two.Png!).Height, 700, 900);
+        Assert.Equal((1280, 960), Png.Header(five.Png!));
+    }
+
+    /// <summary>For each row, whether every pixel is within a few levels of the background (the top-left pixel).</summary>
+    private static bool[] BlankRows(SKBitmap bitmap)
+    {
+        var background = bitmap.GetPixel(0, 0);
+        var pixels = bitmap.Pixels;
+        var blank = new bool[bitmap.Height];
+        for (var y = 0; y < bitmap.Height; y++)
+        {
+            blank[y] = true;
+            for (var x = 0; x < bitmap.Width && blank[y]; x++)
+            {
+                var p = pixels[y * bitmap.Width + x];
+                blank[y] = Math.Abs(p.Red - background.Red) <= 6 && Math.Abs(p.Green - background.Green) <= 6 && Math.Abs(p.Blue - background.Blue) <= 6;
+            }
+        }
+
+        return blank;
+    }
+
+    private static int LongestRun(bool[] blank)
+    {
+        int longest = 0, run = 0;
+        foreach (var b in blank)
+        {
+            run = b ? run + 1 : 0;
+            longest = Math.Max(longest, run);
+        }
+
+        return longest;
+    }
+
     [Fact]
     public void An_empty_portfolio_is_an_error()
     {

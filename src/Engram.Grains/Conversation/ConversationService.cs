@@ -40,7 +40,7 @@ public sealed partial class ConversationService
             if (session.TooManyQuestionsWaiting)
             {
                 session.WithdrawQuestion();
-                return [ChatReply.Notice($"⏳ You have {session.QuestionsWaiting} questions waiting for the model already; I'll answer those first. Ask this again once they are in.")];
+                return [ChatReply.Notice($"You have {session.QuestionsWaiting} questions waiting for the model already; I'll answer those first. Ask this again once they are in.")];
             }
             // Told once, for a question that is not already waiting behind another of the user's.
             if (session.Question is not null && !session.HasPendingQuestions && await QueuedNoticeAsync() is { } queued)

@@ -68,11 +68,13 @@ public sealed class LlmHealthProbe(LlmClientFactory clients, TimeProvider clock)
     private async Task<LlmHealth> ProbeAsync()
     {
         var started = Stopwatch.GetTimestamp();
-        if (clients.OpenAI is not { } client)
+        if (clients.ProbeClient is not { } client)
             return new LlmHealth(true, clients.Model, clients.Endpoint, null, clock.GetUtcNow(), "Azure OpenAI: not probed", AgentTools.Names, 0, 0);
         try
         {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            // The probe client does not retry, so a stopped server answers "connection refused" at once;
+            // this token only bounds a server that accepts the connection and then says nothing.
+            using var cts = new CancellationTokenSource(LlmClientFactory.ProbeTimeout + TimeSpan.FromSeconds(1));
             OpenAIModelCollection models = await client.GetOpenAIModelClient().GetModelsAsync(cts.Token);
             var latency = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             var listed = models.Any(m => string.Equals(m.Id, clients.Model, StringComparison.OrdinalIgnoreCase));
@@ -80,11 +82,11 @@ public sealed class LlmHealthProbe(LlmClientFactory clients, TimeProvider clock)
                 listed ? null : $"model {clients.Model} is not in the server's list ({string.Join(", ", models.Select(m => m.Id).Take(5))})",
                 AgentTools.Names, 0, 0);
         }
-        catch (Exception ex) when (ex is System.ClientModel.ClientResultException or HttpRequestException or OperationCanceledException or System.Text.Json.JsonException or InvalidOperationException)
+        catch (Exception ex) when (ex is System.ClientModel.ClientResultException or HttpRequestException or OperationCanceledException
+            or TimeoutException or AggregateException or System.Net.Sockets.SocketException or System.Text.Json.JsonException or InvalidOperationException)
         {
-            return new LlmHealth(false, clients.Model, clients.Endpoint, null, clock.GetUtcNow(), ex.GetType().Name + ": " + FirstLine(ex.Message), AgentTools.Names, 0, 0);
+            return new LlmHealth(false, clients.Model, clients.Endpoint, null, clock.GetUtcNow(),
+                LlmErrors.Explain(ex, clients.Endpoint, LlmClientFactory.ProbeTimeout), AgentTools.Names, 0, 0);
         }
     }
-
-    private static string FirstLine(string text) => text.Split('\n')[0].Trim() is { Length: > 160 } l ? l[..160] + "…" : text.Split('\n')[0].Trim();
 }

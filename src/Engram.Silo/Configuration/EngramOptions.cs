@@ -32,6 +32,12 @@ public sealed class RedisOptions
     [Required, RegularExpression("^[0-9]+[kmgKMG]?$", ErrorMessage = "Redis:EmbeddedMemory must look like 256m or 1g")]
     public string EmbeddedMemory { get; set; } = "256m";
 
+    /// <summary>
+    /// How long a starting silo waits for an external Redis that does not answer yet (compose or systemd start order, a
+    /// Redis restart), retrying with a logged backoff, before it gives up with one line.
+    /// </summary>
+    public TimeSpan StartupWait { get; set; } = TimeSpan.FromSeconds(60);
+
     public bool UsesEmbeddedServer => string.IsNullOrWhiteSpace(ConnectionString);
 }
 

@@ -41,6 +41,19 @@ public static class KnownSettings
 
     public static IReadOnlySet<string> Keys { get; } = Build();
 
+    /// <summary>The configuration key of an options class's member (<c>UserGrainOptions</c>, <c>CommandsPerMinute</c> → <c>Users:CommandsPerMinute</c>).</summary>
+    public static string? KeyFor(string optionsTypeName, string member)
+    {
+        foreach (var (section, type) in Sections)
+        {
+            if (type.Name != optionsTypeName && type.FullName != optionsTypeName)
+                continue;
+            var property = type.GetProperty(member, BindingFlags.Public | BindingFlags.Instance);
+            return $"{section}:{property?.GetCustomAttribute<ConfigurationKeyNameAttribute>()?.Name ?? member}";
+        }
+        return null;
+    }
+
     /// <summary>
     /// True for an environment variable Engram (or .NET itself) reads: a known alias such as
     /// <c>TELEGRAM_BOT_TOKEN</c>, a <c>Section__Key</c> form of a known key, or a DOTNET_/ASPNETCORE_ runtime setting.

@@ -34,6 +34,8 @@ public static class EngramLogging
             .MinimumLevel.Override("Orleans.Runtime.Silo", Max(level, LogEventLevel.Information))
             .MinimumLevel.Override("Orleans.Runtime.MembershipService", Max(level, LogEventLevel.Information))
             .MinimumLevel.Override("Microsoft.Hosting.Lifetime", Max(level, LogEventLevel.Information))
+            // A start-up problem is said once, in one line, by Program; not again here with its stack trace.
+            .Filter.ByExcluding(e => e.Exception is { } ex && StartupFailure.Explain(ex, configuration).Count > 0)
             .Enrich.FromLogContext()
             .WriteTo.Conditional(_ => console, sink => sink.Console(formatter))
             .WriteTo.File(formatter, Path.Combine(logDirectory, "engram_bot.log"),

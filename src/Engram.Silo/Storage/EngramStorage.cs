@@ -40,6 +40,8 @@ public static partial class EngramStorage
         {
             var external = new RedisEndpoint(options.ConnectionString!, Embedded: false);
             builder.Services.AddSingleton(external);
+            // Registered before Orleans: the silo joins the cluster only once Redis answers.
+            builder.Services.AddHostedService<RedisReadiness>();
             return external;
         }
 
@@ -101,8 +103,8 @@ public sealed class EmbeddedGarnet : IHostedService, IDisposable
         }
         catch (SocketException)
         {
-            throw new InvalidOperationException(
-                $"Port {port} for the embedded Redis store is already in use. Set Redis__EmbeddedPort to a free port, " +
+            throw new StartupException(
+                $"Port {port} for the embedded Redis store (Redis:EmbeddedPort, Redis__EmbeddedPort) is already in use: set it to a free port, " +
                 "or point ENGRAM_REDIS at a shared Redis server (needed anyway to run several silos as one cluster).");
         }
     }
@@ -116,4 +118,65 @@ public sealed class EmbeddedGarnet : IHostedService, IDisposable
     }
 
     public void Dispose() => server.Dispose();
+}
+
+/// <summary>
+/// Holds the start of the silo until the external Redis answers a PING: started before Redis (compose, systemd) or
+/// during a Redis restart, the silo says so and waits with a backoff (1, 2, 4 … 15 s) for up to
+/// <see cref="RedisOptions.StartupWait"/>, then gives up with one line naming the setting, instead of Orleans'
+/// "Membership failed to start" and a stack trace after 5 s.
+/// </summary>
+internal sealed partial class RedisReadiness(RedisEndpoint endpoint, IOptions<RedisOptions> options, ILogger<RedisReadiness> logger) : IHostedLifecycleService
+{
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(15);
+
+    /// <summary>Runs before any service's StartAsync (Orleans' included), in registration order.</summary>
+    public async Task StartingAsync(CancellationToken cancellationToken)
+    {
+        var wait = options.Value.StartupWait;
+        var deadline = DateTime.UtcNow + wait;
+        var delay = TimeSpan.FromSeconds(1);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var probe = endpoint.ToConfigurationOptions();
+                probe.AbortOnConnectFail = true;
+                probe.ConnectRetry = 1;
+                probe.ConnectTimeout = 2_000;
+                await using var connection = await ConnectionMultiplexer.ConnectAsync(probe);
+                await connection.GetDatabase().PingAsync();
+                if (attempt > 1)
+                    LogReachable(endpoint.Describe(), attempt);
+                return;
+            }
+            catch (RedisConnectionException ex) when (ex.FailureType == ConnectionFailureType.AuthenticationFailure)
+            {
+                throw new StartupException($"Redis at {endpoint.Describe()} refused the credentials: check the password in ENGRAM_REDIS (Redis:ConnectionString)", ex);
+            }
+            catch (RedisConnectionException ex)
+            {
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero)
+                    throw new StartupException(
+                        $"Redis at {endpoint.Describe()} is not reachable ({ex.FailureType}) after {wait.TotalSeconds:0} s: start it, or point ENGRAM_REDIS (Redis:ConnectionString) at one that runs; Redis:StartupWait sets how long to wait", ex);
+                var next = delay < left ? delay : left;
+                LogUnreachable(endpoint.Describe(), ex.FailureType.ToString(), next.TotalSeconds, attempt, wait.TotalSeconds);
+                await Task.Delay(next, cancellationToken);
+                delay = delay * 2 < MaxDelay ? delay * 2 : MaxDelay;
+            }
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis at {Redis} is not reachable ({Failure}); retrying in {Delay:0} s (attempt {Attempt}, waiting up to {Wait:0} s)")]
+    private partial void LogUnreachable(string redis, string failure, double delay, int attempt, double wait);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Redis at {Redis} answers (after {Attempts} attempts); starting the silo")]
+    private partial void LogReachable(string redis, int attempts);
 }

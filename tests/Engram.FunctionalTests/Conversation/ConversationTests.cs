@@ -136,7 +136,7 @@ public sealed class ConversationTests(ConversationFixture fixture) : IClassFixtu
 
         var reply = await Say("/analyze ETH/USDT 1d");
 
-        Assert.StartsWith("ETHUSDT 1d: 1,982.80", reply);
+        Assert.StartsWith("ETHUSDT 1d: 1,290.03", reply); // the last 1d close up to the CSV world's now, 2022-10-11 11:00
         Assert.Contains("💬 A bearish picture with RSI near the middle.", reply);
         var request = Llm.Requests.Skip(before).Single();
         Assert.Empty(request.ToolNames);
@@ -235,10 +235,10 @@ public sealed class ConversationTests(ConversationFixture fixture) : IClassFixtu
     public async Task Buying_then_selling_shows_in_the_portfolio_with_realised_pnl()
     {
         await Say("/buy ETH 2 1500");
-        Assert.Contains("realised +482.8", await Say("/sell ETH 1")); // sold at the last ETH close, 1,982.80
+        Assert.Contains("realised −216.77", await Say("/sell ETH 1")); // sold at ETH's price in the CSV world, its last 1h close 1,283.23
         var portfolio = await Say("/portfolio");
         Assert.Contains("ETH/USDT: 1 @ avg 1,500.00", portfolio);
-        Assert.Contains("Realised P&L: +482.8", portfolio);
+        Assert.Contains("Realised P&L: −216.77", portfolio);
     }
 
     [Fact]
@@ -302,9 +302,9 @@ public sealed class ChartConversationTests(ConversationFixture fixture) : IClass
     [Fact]
     public async Task Chart_of_a_timeframe_without_data_says_so_instead_of_an_empty_frame()
     {
-        var reply = await Say("/chart BTC 4h"); // the CSV files have no 4h candles
+        var reply = await Say("/chart BTC 5m"); // the 5m file holds August 2025, after the CSV world's now (2022-10-11)
         Assert.Null(reply.Photo);
-        Assert.Contains("4h", reply.Text);
+        Assert.Contains("5m", reply.Text);
     }
 
     [Fact]

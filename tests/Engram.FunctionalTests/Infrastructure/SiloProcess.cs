@@ -33,7 +33,7 @@ public sealed class SiloProcess : IAsyncDisposable
 
     /// <summary>Starts a silo and waits until <c>/health/ready</c> answers 200.</summary>
     public static async Task<SiloProcess> StartAsync(string clusterId, string workDirectory, IDictionary<string, string>? environment = null,
-        int? siloPort = null, int? gatewayPort = null, int? httpPort = null)
+        int? siloPort = null, int? gatewayPort = null, int? httpPort = null, bool waitUntilReady = true)
     {
         if (!File.Exists(RepositoryPaths.SiloAssembly))
             throw new FileNotFoundException("Build the solution first; the silo was not found", RepositoryPaths.SiloAssembly);
@@ -62,8 +62,25 @@ public sealed class SiloProcess : IAsyncDisposable
             start.Environment[key] = value;
 
         var siloProcess = new SiloProcess(Process.Start(start)!, silo, gateway, http);
-        await siloProcess.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        if (waitUntilReady)
+            await siloProcess.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         return siloProcess;
+    }
+
+    /// <summary>Waits for a silo expected to stop by itself (a start-up problem): its exit code, or null if it still runs after <paramref name="timeout"/>.</summary>
+    public async Task<int?> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+            process.WaitForExit(); // flushes the redirected output
+            return process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
     }
 
     public async Task WaitUntilReadyAsync(TimeSpan timeout)

@@ -55,6 +55,15 @@ public sealed class TradingToolServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task Four_hour_analysis_is_folded_from_the_hourly_candles_and_priced_with_them()
+    {
+        var result = await Tools.AnalyzeMarketAsync("BTC", "4h");
+        Assert.True(result.IsSuccess, result.ToSummary());
+        Assert.Equal(new DateTimeOffset(2022, 10, 11, 4, 0, 0, TimeSpan.Zero), result.Value.LastCandleOpenTime);
+        Assert.Equal(SharedData.Candles("binance_BTCUSDT_1h.csv")[^4].Close, result.Value.Price); // the 07:00 close ends the 04:00 candle
+    }
+
+    [Fact]
     public async Task Friendly_errors_for_bad_input()
     {
         var tf = await Tools.AnalyzeMarketAsync("BTC", "2h");
@@ -68,9 +77,10 @@ public sealed class TradingToolServiceTests : IDisposable
         Assert.Equal(ToolErrorCode.UnknownSymbol, unknown.Error!.Code);
         Assert.Equal(["BTCUSDT"], unknown.Error.Suggestions);
 
-        var missing = await Tools.AnalyzeMarketAsync("BTC", "4h");
+        // The 5m file holds August 2025, after the CSV world's now (2022-10-11 11:00).
+        var missing = await Tools.AnalyzeMarketAsync("BTC", "5m");
         Assert.Equal(ToolErrorCode.InsufficientHistory, missing.Error!.Code);
-        Assert.Contains("available timeframes", missing.Error.Message);
+        Assert.Contains("available timeframes: 1h, 4h, 1d, 1w", missing.Error.Message);
 
         var badSignal = await Tools.GetConfidenceScoreAsync("BTC", "MOON");
         Assert.Equal(ToolErrorCode.InvalidSignal, badSignal.Error!.Code);
@@ -143,7 +153,7 @@ public sealed class TradingToolServiceTests : IDisposable
     {
         var units = await Tools.AssessRiskAsync("BTC", "0.5 BTC");
         Assert.True(units.IsSuccess, units.ToSummary());
-        var price = SharedData.Candles("binance_BTCUSDT_1d.csv")[^1].Close;
+        var price = SharedData.Candles("binance_BTCUSDT_1h.csv")[^1].Close; // the CSV world's price: its last 1h close
         Assert.Equal(price, units.Value.Price);
         Assert.Equal(0.5, units.Value.PositionUnits);
         Assert.Equal(RiskTolerance.Medium, units.Value.Tolerance);

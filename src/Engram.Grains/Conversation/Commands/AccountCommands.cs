@@ -50,8 +50,10 @@ public sealed class AccountCommands(IGrainFactory grains, Operations.IOperationa
         text.Append(health.Reachable
             ? $"🧠 AI model: {health.Model} reachable ({health.LatencyMs:0} ms)"
             : $"🧠 AI model: {health.Model} NOT reachable — answers come from the tools alone");
-        if (health.Error is not null && health.Reachable)
-            text.Append(" — ").Append(health.Error);
+        // Why it is not reachable (or what is off while it is), in words with the URL: "not reachable at
+        // http://localhost:1234/v1 (connection refused): start LM Studio's server …".
+        if (health.Error is not null)
+            text.Append(health.Reachable ? " — " : "\n   ").Append(health.Error);
         text.Append(CultureInfo.InvariantCulture, $"\n   checked {health.CheckedAt.UtcDateTime:HH:mm:ss} UTC; {health.InFlight} question(s) in flight, {health.Queued} queued\n");
         text.Append(CultureInfo.InvariantCulture, $"🔧 Tools: {health.ToolNames.Count} ({string.Join(", ", health.ToolNames)})\n");
         text.Append(CultureInfo.InvariantCulture, $"🖥 Cluster: {hosts.Count} silo(s) active\n");
