@@ -42,6 +42,37 @@ public static partial class StartupFailure
         return lines.Distinct().ToList();
     }
 
+    /// <summary>
+    /// Checked before anything starts, so a taken port stops the silo before it joins the cluster (and leaves it again
+    /// noisily) rather than after.
+    /// </summary>
+    public static void EnsurePortFree(string address, int port, string key)
+    {
+        var ip = address switch
+        {
+            "*" => System.Net.IPAddress.Any,
+            "localhost" => System.Net.IPAddress.Loopback,
+            _ => System.Net.IPAddress.TryParse(address, out var parsed) ? parsed : System.Net.IPAddress.Loopback,
+        };
+        try
+        {
+            using var probe = new TcpListener(ip, port);
+            probe.Start();
+            probe.Stop();
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            throw new StartupException(BusyPort(port, key), ex);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.AddressNotAvailable)
+        {
+            throw new StartupException($"{address} is not an address of this machine, so {key} cannot listen on it: set the bind or listen address (e.g. Cluster:ListenAddress behind NAT) to one of its own", ex);
+        }
+    }
+
+    private static string BusyPort(int port, string key) =>
+        $"Port {port} ({key}, {key.Replace(":", "__", StringComparison.Ordinal)}) is already in use by another program: stop it or give this silo another port";
+
     private static IEnumerable<Exception> Flatten(Exception ex)
     {
         switch (ex)
@@ -127,7 +158,7 @@ public static partial class StartupFailure
         };
         return key is null
             ? $"A port Engram needs{(port > 0 ? $" ({port})" : "")} is already in use by another program"
-            : $"Port {port} ({key}, {key.Replace(":", "__", StringComparison.Ordinal)}) is already in use by another program: stop it or give this silo another port";
+            : BusyPort(port, key);
     }
 
     [GeneratedRegex(@"^DataAnnotation validation failed for '(?<type>[^']+)' members: '(?<member>[^']+)' with the error: '(?<error>.*)'\.?$", RegexOptions.Singleline)]

@@ -32,6 +32,9 @@ public static class EngramCluster
                 users.DefaultRiskTolerance = Enum.Parse<Abstractions.Users.RiskTolerance>(trading.Value.DefaultRiskTolerance, ignoreCase: true);
             });
         builder.Services.TryAddSingletonTimeProvider();
+        var listen = string.IsNullOrWhiteSpace(cluster.ListenAddress) ? cluster.AdvertisedAddress ?? "127.0.0.1" : cluster.ListenAddress;
+        StartupFailure.EnsurePortFree(string.IsNullOrWhiteSpace(listen) ? "127.0.0.1" : listen, cluster.SiloPort, "Cluster:SiloPort");
+        StartupFailure.EnsurePortFree(string.IsNullOrWhiteSpace(listen) ? "127.0.0.1" : listen, cluster.GatewayPort, "Cluster:GatewayPort");
 
         builder.UseOrleans(silo =>
         {

@@ -21,6 +21,10 @@ public static class EngramWeb
     public static WebApplicationBuilder AddEngramWeb(this WebApplicationBuilder builder)
     {
         var http = builder.Configuration.GetSection(HttpEndpointOptions.SectionName).Get<HttpEndpointOptions>() ?? new HttpEndpointOptions();
+        StartupFailure.EnsurePortFree(http.BindAddress, http.Port, "Http:Port");
+        StartupFailure.EnsurePortFree(http.OperatorBindAddress, http.EffectiveOperatorPort, "Http:OperatorPort");
+        if (http.DashboardEnabled)
+            StartupFailure.EnsurePortFree(http.DashboardBindAddress, http.DashboardPort, "Http:DashboardPort");
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             Listen(kestrel, http.BindAddress, http.Port);

@@ -40,7 +40,7 @@ public sealed class ReadmeCommandsTests(ITestOutputHelper output)
         using var chat = Process.Start(start)!;
         var stdout = chat.StandardOutput.ReadToEndAsync();
         var stderr = chat.StandardError.ReadToEndAsync();
-        await chat.StandardInput.WriteLineAsync("/price BTC");
+        await chat.StandardInput.WriteLineAsync("/alert BTC above 18000");
         await chat.StandardInput.WriteLineAsync("/analyze BTC 4h");
         await chat.StandardInput.WriteLineAsync("/quit");
         chat.StandardInput.Close();
@@ -53,7 +53,8 @@ public sealed class ReadmeCommandsTests(ITestOutputHelper output)
         Assert.Equal(0, chat.ExitCode);
         Assert.Contains("Engram terminal chat", text);
         Assert.DoesNotContain("must name an existing directory", text);
-        Assert.Contains("BTC/USDT", text);
+        // One world: the price an alert is checked against is the last close of the candles the analysis reads.
+        Assert.Contains("BTC/USDT is already above 18,000: 19,093.63", text);
         Assert.DoesNotContain("No 4h data", text);
         Assert.Contains("BTCUSDT 4h", text); // the analysis ran on 4h candles derived from the 1h file
     }
