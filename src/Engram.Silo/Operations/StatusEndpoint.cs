@@ -18,7 +18,7 @@ public static class StatusEndpoint
     {
         var port = app.Listeners().EffectiveOperatorPort;
         app.MapGet("/status", async (IGrainFactory grains, IClusterMembershipService membership, ILocalSiloDetails local,
-            IConnectionMultiplexer redis, LlmGate gate, IServiceProvider services) =>
+            IConnectionMultiplexer redis, Engram.Silo.Storage.RedisEndpoint endpoint, LlmGate gate, IServiceProvider services) =>
         {
             var llm = await grains.GetGrain<ILlmWorkerGrain>(0).CheckHealthAsync();
             double? redisMs = null;
@@ -29,7 +29,9 @@ public static class StatusEndpoint
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
-                redisError = ex.GetType().Name;
+                redisError = ex is RedisConnectionException connection
+                    ? $"not reachable at {endpoint.Describe()} ({connection.FailureType}): is it running? ENGRAM_REDIS (Redis:ConnectionString) says where it is"
+                    : $"no answer from {endpoint.Describe()} within 2 s";
             }
             var lease = services.GetService<PollerLease>();
             var telegram = services.GetRequiredService<IOptions<TelegramOptions>>().Value;
@@ -40,7 +42,7 @@ public static class StatusEndpoint
                     .Where(m => m.Status is SiloStatus.Active or SiloStatus.Joining or SiloStatus.ShuttingDown)
                     .Select(m => new { address = m.SiloAddress.ToString(), status = m.Status.ToString(), name = m.Name }),
                 llm = new { reachable = llm.Reachable, model = llm.Model, endpoint = llm.Endpoint, latencyMs = llm.LatencyMs, error = llm.Error, checkedAt = llm.CheckedAt },
-                redis = new { reachable = redisError is null, latencyMs = redisMs, error = redisError },
+                redis = new { reachable = redisError is null, endpoint = endpoint.Describe(), latencyMs = redisMs, error = redisError },
                 telegram = new
                 {
                     enabled = telegram.Enabled,
