@@ -44,14 +44,14 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
         // A limit of 0 is off (benchmarks against a local stand-in only).
         perChat = o.MessagesPerSecondPerChat <= 0 ? null
             : PartitionedRateLimiter.Create<long, long>(chat => RateLimitPartition.GetTokenBucketLimiter(chat, _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = o.ChatBurst,
-            TokensPerPeriod = 1,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1 / o.MessagesPerSecondPerChat),
-            QueueLimit = 1000,
-            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-            AutoReplenishment = true,
-        }));
+            {
+                TokenLimit = o.ChatBurst,
+                TokensPerPeriod = 1,
+                ReplenishmentPeriod = TimeSpan.FromSeconds(1 / o.MessagesPerSecondPerChat),
+                QueueLimit = 1000,
+                QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+                AutoReplenishment = true,
+            }));
         perGroup = o.MessagesPerMinutePerGroup <= 0 ? null
             : PartitionedRateLimiter.Create<long, long>(chat => RateLimitPartition.GetSlidingWindowLimiter(chat, _ => new SlidingWindowRateLimiterOptions
             {

@@ -24,7 +24,8 @@ public class SampleImages
             ["engram_chart_price_1d.png"] = renderer.RenderPriceChart(new PriceChartRequest("ETHUSDT", Timeframe.D1,
                 SharedData.LastCandles("binance_ETHUSDT_1d.csv", 150))),
             ["engram_chart_price_1m.png"] = renderer.RenderPriceChart(new PriceChartRequest("SOLUSDT", Timeframe.M1,
-                SharedData.LastCandles("binance_SOLUSDT_1m.csv", 150)) { Size = new ChartSize(1200, 900) }),
+                SharedData.LastCandles("binance_SOLUSDT_1m.csv", 150))
+            { Size = new ChartSize(1200, 900) }),
             ["engram_chart_portfolio.png"] = renderer.RenderPortfolioChart(new PortfolioChartRequest(
                 [new("BTC", 5400, 620), new("ETH", 3100, -240), new("SOL", 900, 130), new("BNB", 650, -45), new("XRP", 300, 12)],
                 DateTimeOffset.Parse("2026-03-02T08:00:00Z"))),

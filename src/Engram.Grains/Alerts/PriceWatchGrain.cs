@@ -1,5 +1,5 @@
-using Engram.Abstractions.Alerts;
 using System.ComponentModel.DataAnnotations;
+using Engram.Abstractions.Alerts;
 using Engram.Abstractions.Users;
 using Engram.Trading.MarketData;
 using Microsoft.Extensions.Logging;

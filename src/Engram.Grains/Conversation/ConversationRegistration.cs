@@ -1,9 +1,9 @@
+using Engram.Abstractions.Delivery;
 using Engram.Agent;
 using Engram.Charts;
+using Engram.Grains.Alerts;
 using Engram.Grains.Market;
 using Microsoft.Extensions.Configuration;
-using Engram.Grains.Alerts;
-using Engram.Abstractions.Delivery;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 

@@ -1,11 +1,11 @@
-using Engram.Abstractions.Conversation;
-using Engram.Agent;
-using OpenAI.Models;
 using System.Diagnostics;
-using Orleans.Concurrency;
+using Engram.Abstractions.Conversation;
 using Engram.Abstractions.Delivery;
 using Engram.Abstractions.Users;
+using Engram.Agent;
 using Microsoft.Extensions.Logging;
+using OpenAI.Models;
+using Orleans.Concurrency;
 
 namespace Engram.Grains.Conversation;
 

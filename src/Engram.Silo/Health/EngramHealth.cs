@@ -1,5 +1,5 @@
-using Engram.Silo.Hosting;
 using Engram.Silo.Configuration;
+using Engram.Silo.Hosting;
 using Engram.Silo.Storage;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;

@@ -1,7 +1,7 @@
-using Engram.Silo.Hosting;
 using Engram.Agent;
 using Engram.Grains.Telemetry;
 using Engram.Silo.Configuration;
+using Engram.Silo.Hosting;
 using Engram.Telegram;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;

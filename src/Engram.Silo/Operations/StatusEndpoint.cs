@@ -1,7 +1,7 @@
-using Engram.Silo.Hosting;
 using Engram.Abstractions.Conversation;
 using Engram.Agent;
 using Engram.Silo.Configuration;
+using Engram.Silo.Hosting;
 using Engram.Telegram;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;

@@ -1,5 +1,5 @@
-using Engram.Abstractions.Alerts;
 using BenchmarkDotNet.Attributes;
+using Engram.Abstractions.Alerts;
 using Engram.Abstractions.Users;
 using Engram.Grains.Alerts;
 

@@ -1,13 +1,13 @@
-using Engram.Abstractions.Alerts;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using Engram.Abstractions.Alerts;
 using Engram.Abstractions.Conversation;
+using Engram.Abstractions.Delivery;
 using Engram.Abstractions.Users;
 using Engram.Benchmarks.Conversation;
 using Engram.Benchmarks.Ingress;
 using Engram.Grains.Alerts;
-using Engram.Abstractions.Delivery;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Engram.Benchmarks.Alerts;

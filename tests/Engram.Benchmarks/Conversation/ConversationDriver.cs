@@ -6,12 +6,12 @@ using Engram.Abstractions.Delivery;
 using Engram.Abstractions.Inbox;
 using Engram.Abstractions.Users;
 using Engram.Agent;
-using Engram.Trading.Tools;
-using Microsoft.Extensions.DependencyInjection;
-using AI = Microsoft.Extensions.AI;
 using Engram.Benchmarks.Ingress;
 using Engram.TestServers;
+using Engram.Trading.Tools;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
+using AI = Microsoft.Extensions.AI;
 
 namespace Engram.Benchmarks.Conversation;
 

@@ -1,5 +1,5 @@
-using Engram.Abstractions.Alerts;
 using System.Diagnostics;
+using Engram.Abstractions.Alerts;
 using Engram.Abstractions.Users;
 using Engram.FunctionalTests.Infrastructure;
 using Engram.Grains.Alerts;

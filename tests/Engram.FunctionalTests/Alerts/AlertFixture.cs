@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using Engram.Abstractions.Conversation;
+using Engram.Abstractions.Delivery;
 using Engram.FunctionalTests.Grains;
 using Engram.FunctionalTests.Infrastructure;
 using Engram.Grains.Alerts;
-using Engram.Abstractions.Delivery;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using Xunit.Abstractions;

@@ -1,9 +1,9 @@
 using Engram.Abstractions.Alerts;
+using Engram.Abstractions.Delivery;
 using Engram.Abstractions.Users;
 using Engram.FunctionalTests.Grains;
 using Engram.FunctionalTests.Infrastructure;
 using Engram.Grains.Alerts;
-using Engram.Abstractions.Delivery;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Engram.FunctionalTests.Alerts;

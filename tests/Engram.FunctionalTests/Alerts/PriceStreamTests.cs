@@ -1,11 +1,11 @@
-using Engram.Abstractions.Alerts;
 using System.Diagnostics;
+using Engram.Abstractions.Alerts;
 using Engram.Abstractions.Conversation;
+using Engram.Abstractions.Delivery;
 using Engram.Abstractions.Users;
 using Engram.FunctionalTests.Grains;
 using Engram.FunctionalTests.Infrastructure;
 using Engram.Grains.Alerts;
-using Engram.Abstractions.Delivery;
 using Engram.TestServers;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

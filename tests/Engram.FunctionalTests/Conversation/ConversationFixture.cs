@@ -1,9 +1,9 @@
 using Engram.Abstractions.Delivery;
 using Engram.FunctionalTests.Alerts;
 using Engram.FunctionalTests.Grains;
-using Microsoft.Extensions.DependencyInjection;
 using Engram.FunctionalTests.Infrastructure;
 using Engram.TestServers;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 using Xunit.Abstractions;
 

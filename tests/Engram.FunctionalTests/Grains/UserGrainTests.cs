@@ -3,8 +3,8 @@ using Engram.Abstractions.Delivery;
 using Engram.Abstractions.Inbox;
 using Engram.Abstractions.Users;
 using Engram.FunctionalTests.Alerts;
-using Microsoft.Extensions.DependencyInjection;
 using Engram.FunctionalTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.TestingHost;
 
 namespace Engram.FunctionalTests.Grains;

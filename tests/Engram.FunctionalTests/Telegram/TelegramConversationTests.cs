@@ -1,5 +1,5 @@
-using Engram.Abstractions.Conversation;
 using System.Text.Json.Nodes;
+using Engram.Abstractions.Conversation;
 using Engram.Abstractions.Users;
 using Engram.TestServers;
 

@@ -75,8 +75,8 @@ public sealed class AccountCommands(IGrainFactory grains, Operations.IOperationa
         if (args.Count != 1 || !Enum.TryParse<ResponseFormat>(args[0], ignoreCase: true, out var format) || !Enum.IsDefined(format) || int.TryParse(args[0], out _))
         {
             var current = session.Settings.ResponseFormat.ToString().ToLowerInvariant();
-            return Usage("format", args.Count == 0 ? $"Your answers are shown as: {current}." : $"'{string.Join(' ', args)}' is not a format.")
-                with { Buttons = [new("clean", "/format clean"), new("detailed", "/format detailed"), new("raw", "/format raw")] };
+            var usage = Usage("format", args.Count == 0 ? $"Your answers are shown as: {current}." : $"'{string.Join(' ', args)}' is not a format.");
+            return usage with { Buttons = [new("clean", "/format clean"), new("detailed", "/format detailed"), new("raw", "/format raw")] };
         }
         session.SetResponseFormat(format);
         return new ChatReply($"✅ Answers will now be {format.ToString().ToLowerInvariant()}." + format switch
