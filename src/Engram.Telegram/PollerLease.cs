@@ -1,22 +1,27 @@
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Orleans.Runtime;
 using StackExchange.Redis;
 
 namespace Engram.Telegram;
 
 /// <summary>
 /// Cluster-wide "who polls Telegram" lease in Redis: SET NX with a TTL, renewed by its holder and
-/// released on a clean stop. A silo that dies stops renewing, and another takes over after the TTL.
+/// released on a clean stop. A silo that dies is taken over from as soon as the cluster declares it
+/// dead (<see cref="TryTakeOverFromAsync"/>), and at the latest after the TTL.
 /// </summary>
-public sealed class PollerLease(IConnectionMultiplexer redis, IOptions<ClusterOptions> cluster, IOptions<TelegramOptions> options)
+public sealed class PollerLease(IConnectionMultiplexer redis, IOptions<ClusterOptions> cluster, IOptions<TelegramOptions> options, ILocalSiloDetails silo)
 {
     private const string RenewScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
     private const string ReleaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
+    /// <summary>Takes the lease when its holder names the given silo (the suffix after '@'): compare and set in one step.</summary>
+    private const string TakeOverScript = "local v = redis.call('get', KEYS[1]) if v and string.sub(v, -string.len(ARGV[1])) == ARGV[1] then redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 end return 0";
+
     private readonly RedisKey key = $"engram:{cluster.Value.ServiceId}:telegram:poller";
 
-    /// <summary>Identifies this process as holder (a restarted silo is a new holder).</summary>
-    public string HolderId { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+    /// <summary>Identifies this process as holder (a restarted silo is a new holder), and the silo it runs, so the cluster can tell a dead holder.</summary>
+    public string HolderId { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}@{silo.SiloAddress.ToParsableString()}";
 
     public TimeSpan Ttl => options.Value.PollerLeaseTtl;
 
@@ -27,6 +32,13 @@ public sealed class PollerLease(IConnectionMultiplexer redis, IOptions<ClusterOp
         var renewed = (long)await db.ScriptEvaluateAsync(RenewScript, [key], [HolderId, (long)Ttl.TotalMilliseconds]);
         return renewed == 1 || await db.StringSetAsync(key, HolderId, Ttl, When.NotExists);
     }
+
+    /// <summary>
+    /// When the holder is <paramref name="dead"/> (declared dead by the cluster), this process takes the lease now
+    /// instead of waiting out its TTL; true when it did.
+    /// </summary>
+    public async Task<bool> TryTakeOverFromAsync(SiloAddress dead) =>
+        (long)await redis.GetDatabase().ScriptEvaluateAsync(TakeOverScript, [key], ["@" + dead.ToParsableString(), HolderId, (long)Ttl.TotalMilliseconds]) == 1;
 
     public async Task ReleaseAsync() =>
         await redis.GetDatabase().ScriptEvaluateAsync(ReleaseScript, [key], [HolderId]);

@@ -1,6 +1,8 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Runtime;
 using StackExchange.Redis;
 using Telegram.Bot;
 using Telegram.Bot.Exceptions;
@@ -12,20 +14,27 @@ namespace Engram.Telegram;
 /// Long polling, by exactly one silo of the cluster at a time (Telegram answers 409 to a second
 /// poller). The offset advances only after every update of a batch is handled by its user's grain,
 /// so a crash between fetch and dispatch loses nothing: Telegram redelivers, the grain drops repeats.
+/// A standby silo takes over the moment the cluster declares the poller's silo dead (or sees it
+/// shutting down, having released the lease), not after the lease's TTL.
 /// </summary>
 public sealed partial class TelegramPoller(
     ITelegramBotClient client,
     UpdateRouter router,
     PollerLease lease,
+    IClusterMembershipService membership,
     IOptions<TelegramOptions> options,
     ILogger<TelegramPoller> logger) : BackgroundService
 {
     private static readonly UpdateType[] Wanted = [UpdateType.Message, UpdateType.CallbackQuery, UpdateType.EditedMessage, UpdateType.MyChatMember];
 
+    /// <summary>Wakes a standby loop early: a silo left the cluster, the lease may be free or ours to take.</summary>
+    private readonly Channel<bool> siloLeft = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
     public bool IsPolling { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var watching = WatchMembershipAsync(stoppingToken);
         var backoff = TimeSpan.FromSeconds(1);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -33,7 +42,7 @@ public sealed partial class TelegramPoller(
             {
                 if (!await lease.TryAcquireOrRenewAsync())
                 {
-                    await Task.Delay(lease.Ttl / 3, stoppingToken);
+                    await WaitForTurnAsync(stoppingToken);
                     continue;
                 }
                 LogBecamePoller(lease.HolderId);
@@ -65,6 +74,67 @@ public sealed partial class TelegramPoller(
         }
         // Hand over at once on a clean stop instead of making the next poller wait out the TTL.
         try { await lease.ReleaseAsync(); } catch (RedisException) { }
+        await watching;
+    }
+
+    /// <summary>A standby silo asks again after a third of the TTL, or at once when a silo leaves the cluster.</summary>
+    private async Task WaitForTurnAsync(CancellationToken stoppingToken)
+    {
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        wait.CancelAfter(lease.Ttl / 3);
+        try
+        {
+            await siloLeft.Reader.WaitToReadAsync(wait.Token);
+            siloLeft.Reader.TryRead(out _);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Follows the membership: a silo declared dead may hold the lease (taken over now, compare-and-set on its
+    /// name); one shutting down has released it. Either way a standby silo tries at once.
+    /// </summary>
+    private async Task WatchMembershipAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            ClusterMembershipSnapshot? previous = null;
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken))
+            {
+                if (previous is not null)
+                {
+                    foreach (var change in snapshot.CreateUpdate(previous).Changes)
+                    {
+                        if (change.Status == SiloStatus.Dead && !IsPolling && await TryTakeOverAsync(change.SiloAddress))
+                            LogTookOver(change.SiloAddress.ToString());
+                        if (change.Status is SiloStatus.Dead or SiloStatus.ShuttingDown or SiloStatus.Stopping)
+                            siloLeft.Writer.TryWrite(true);
+                    }
+                }
+                previous = snapshot;
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            LogWatchFailed(ex.GetType().Name, ex.Message); // the lease's TTL still hands it over
+        }
+    }
+
+    private async Task<bool> TryTakeOverAsync(SiloAddress dead)
+    {
+        try
+        {
+            return await lease.TryTakeOverFromAsync(dead);
+        }
+        catch (RedisException)
+        {
+            return false; // the TTL still hands it over
+        }
     }
 
     private async Task PollWhileLeasedAsync(CancellationToken stoppingToken)
@@ -133,6 +203,12 @@ public sealed partial class TelegramPoller(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "This silo now polls Telegram (lease {Holder})")]
     private partial void LogBecamePoller(string holder);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Membership updates stopped ({Error}: {Reason}); a dead poller is replaced after the lease TTL")]
+    private partial void LogWatchFailed(string error, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Silo {Silo} was declared dead while it polled Telegram: this silo took the lease over")]
+    private partial void LogTookOver(string silo);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the Telegram poller lease; another silo polls now")]
     private partial void LogLeaseLost();

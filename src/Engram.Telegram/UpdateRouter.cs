@@ -62,12 +62,33 @@ public sealed partial class UpdateRouter(
         return results.Contains(IngressResult.Refused) ? IngressResult.Refused : IngressResult.Accepted;
     }
 
+    /// <summary>While a silo is failing over, a user's grain is briefly unreachable: the update is tried again this long.</summary>
+    private static readonly TimeSpan FailoverPatience = TimeSpan.FromSeconds(30);
+
+    private static readonly TimeSpan FailoverRetry = TimeSpan.FromMilliseconds(200);
+
     private async Task<IngressResult> AcceptAsync(InboundUpdate update, TimeSpan hold, CancellationToken cancellationToken)
     {
         using var room = await gate.EnterAsync(update.UserId, hold, cancellationToken);
         if (room is null)
             return IngressResult.Refused;
-        await grains.GetGrain<IUserGrain>(update.UserId).AcceptAsync(update);
+        var patience = hold == Timeout.InfiniteTimeSpan || hold > FailoverPatience ? FailoverPatience : hold;
+        var giveUpAt = DateTime.UtcNow + patience;
+        while (true)
+        {
+            try
+            {
+                await grains.GetGrain<IUserGrain>(update.UserId).AcceptAsync(update);
+                break;
+            }
+            catch (OrleansMessageRejectionException ex) when (DateTime.UtcNow < giveUpAt)
+            {
+                // The grain's silo died and is not yet declared dead (or its grains are in the directory's hold):
+                // this update waits alone, the rest of the batch goes on; the grain drops a repeat by its id.
+                LogFailoverRetry(update.UserId, ex.GetType().Name);
+                await Task.Delay(FailoverRetry, cancellationToken);
+            }
+        }
         metrics.UpdatesAccepted(1);
         return IngressResult.Accepted;
     }
@@ -187,6 +208,9 @@ public sealed partial class UpdateRouter(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} is not on the allow-list; refused once")]
     private partial void LogRefused(long userId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "User {UserId}'s grain is failing over ({Error}); the update is tried again")]
+    private partial void LogFailoverRetry(long userId, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "User {UserId} pressed a button that belongs to user {OwnerId}")]
     private partial void LogForeignButton(long userId, long? ownerId);

@@ -69,18 +69,27 @@ public sealed class EngramClusterOptions : IValidatableObject
     /// <summary>The .pfx file's password (a secret: never logged).</summary>
     public string? TlsCertificatePassword { get; set; }
 
-    /// <summary>How long a membership probe may take before it counts as missed.</summary>
-    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// How long a membership probe may take before it counts as missed (Orleans adapts it between half and four
+    /// times this). A killed silo is declared dead after about <see cref="NumMissedProbesLimit"/> probe periods.
+    /// </summary>
+    public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(1);
     [Range(1, 10)] public int NumMissedProbesLimit { get; set; } = 2;
-    [Range(1, 10)] public int NumVotesForDeathDeclaration { get; set; } = 1;
+    [Range(1, 10)] public int NumVotesForDeathDeclaration { get; set; } = 2;
     [Range(1, 10)] public int NumProbedSilos { get; set; } = 3;
 
     /// <summary>
-    /// How long the grain directory holds the grains of a silo that crashed (failure detection
-    /// included) before they may activate elsewhere: long enough that a silo wrongly declared dead
-    /// has stopped, so no user grain ever runs twice and sends its outbox twice.
+    /// How often each silo reads the membership table. It bounds how long a silo that was declared dead while alive
+    /// (a long pause, a partition) goes on before it learns it and stops.
     /// </summary>
-    public TimeSpan DirectoryLeaseAfterCrash { get; set; } = TimeSpan.FromSeconds(12);
+    public TimeSpan MembershipTableRefresh { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// After a silo is declared dead, how long its grains wait before they may activate elsewhere: longer than
+    /// <see cref="MembershipTableRefresh"/>, so a silo wrongly declared dead has stopped first and no user grain ever
+    /// runs twice. The grain directory's lease is derived from it (Orleans subtracts its failure-detection window).
+    /// </summary>
+    public TimeSpan DirectoryHoldAfterDeath { get; set; } = TimeSpan.FromSeconds(1.5);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -94,8 +103,12 @@ public sealed class EngramClusterOptions : IValidatableObject
             yield return new ValidationResult($"Cluster:TlsCertificatePath must name an existing .pfx file, got '{TlsCertificatePath}'", [nameof(TlsCertificatePath)]);
         if (ProbeTimeout <= TimeSpan.Zero)
             yield return new ValidationResult("Cluster:ProbeTimeout must be positive", [nameof(ProbeTimeout)]);
-        if (DirectoryLeaseAfterCrash < TimeSpan.Zero)
-            yield return new ValidationResult("Cluster:DirectoryLeaseAfterCrash must not be negative", [nameof(DirectoryLeaseAfterCrash)]);
+        if (MembershipTableRefresh <= TimeSpan.Zero)
+            yield return new ValidationResult("Cluster:MembershipTableRefresh must be positive", [nameof(MembershipTableRefresh)]);
+        if (DirectoryHoldAfterDeath < MembershipTableRefresh + TimeSpan.FromMilliseconds(250))
+            yield return new ValidationResult(
+                $"Cluster:DirectoryHoldAfterDeath ({DirectoryHoldAfterDeath}) must be at least Cluster:MembershipTableRefresh ({MembershipTableRefresh}) + 0.25 s: a silo declared dead must have stopped before its grains move",
+                [nameof(DirectoryHoldAfterDeath)]);
     }
 }
 

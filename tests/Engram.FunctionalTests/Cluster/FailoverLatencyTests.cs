@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using Engram.Abstractions.Users;
+using Engram.FunctionalTests.Infrastructure;
+using Engram.TestServers;
+using StackExchange.Redis;
+using Xunit.Abstractions;
+
+namespace Engram.FunctionalTests.Cluster;
+
+/// <summary>
+/// kill -9 of the silo that polls Telegram and hosts half the users, with real silo processes at the default failure
+/// detection settings: every user is answered again, nothing is lost or applied twice, and the time from the kill to
+/// each user's next reply is printed (a measurement quoted in notes, not asserted: timings are for benchmarks).
+/// </summary>
+[Collection(RedisCollection.Name)]
+public sealed class FailoverLatencyTests(RedisServer redis, ITestOutputHelper output) : IAsyncLifetime
+{
+    private readonly string clusterId = "fo-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly string workDirectory = Directory.CreateTempSubdirectory("engram-fo-").FullName;
+    private readonly List<SiloProcess> silos = [];
+    private BotApiServer telegram = null!;
+
+    public async Task InitializeAsync() => telegram = await BotApiServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        foreach (var silo in silos)
+            await silo.DisposeAsync();
+        await telegram.DisposeAsync();
+        try { Directory.Delete(workDirectory, recursive: true); } catch (IOException) { }
+    }
+
+    private async Task<SiloProcess> StartSiloAsync(string name)
+    {
+        var silo = await SiloProcess.StartAsync(clusterId, Path.Combine(workDirectory, name), new Dictionary<string, string>
+        {
+            ["ENGRAM_REDIS"] = redis.ConnectionString,
+            ["TELEGRAM_BOT_TOKEN"] = telegram.Token,
+            ["TELEGRAM_API_BASE_URL"] = telegram.BaseUrl,
+            ["telegram__PollTimeoutSeconds"] = "2",
+            ["telegram__MessagesPerSecondPerChat"] = "50",
+            ["telegram__ChatBurst"] = "50",
+            ["MarketData__Provider"] = "Csv",
+            ["MarketData__CsvDirectory"] = RepositoryPaths.SharedData,
+            // Everything else at its defaults: the poller lease's TTL (10 s), probes, the directory's hold.
+        });
+        silos.Add(silo);
+        return silo;
+    }
+
+    [Fact]
+    public async Task After_kill_9_of_the_polling_silo_every_user_is_answered_again_and_the_wait_is_reported()
+    {
+        await StartSiloAsync("a");
+        await StartSiloAsync("b");
+        using var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        SiloProcess? poller = null;
+        for (var i = 0; i < 150 && poller is null; i++)
+        {
+            var holder = (string?)await connection.GetDatabase().StringGetAsync($"engram:{clusterId}:telegram:poller");
+            poller = silos.FirstOrDefault(s => holder?.Contains($":{s.Pid}:", StringComparison.Ordinal) == true);
+            if (poller is null)
+                await Task.Delay(200);
+        }
+        Assert.NotNull(poller);
+
+        var users = Enumerable.Range(1, 50).Select(i => 3_500_000L + i).ToList();
+        using var sending = new CancellationTokenSource();
+        var sent = users.ToDictionary(u => u, _ => 0);
+        var traffic = Task.Run(async () =>
+        {
+            // Each user buys 1 BTC every 500 ms: each reply says the new holding, so each purchase is told apart.
+            while (!sending.IsCancellationRequested)
+            {
+                foreach (var user in users)
+                {
+                    sent[user]++;
+                    telegram.EnqueueMessage(user, $"/buy BTC 1 {100 + sent[user]}");
+                }
+                await Task.Delay(500);
+            }
+        });
+        Assert.True(await telegram.WaitUntilAsync(t => users.All(u => t.SentMessages.Any(m => m.ChatId == u)), TimeSpan.FromSeconds(60)), "not every user was answered before the kill");
+
+        // Where each user's grain lives: the victim's users wait for the directory, the others only for the poller.
+        Dictionary<long, bool> onVictim;
+        await using (var client = await EngramClient.ConnectAsync(redis.ConnectionString, clusterId))
+        {
+            var management = client.Cluster.GetGrain<IManagementGrain>(0);
+            onVictim = [];
+            foreach (var user in users)
+            {
+                var address = await management.GetActivationAddress((IAddressable)client.Cluster.GetGrain<IUserGrain>(user));
+                Assert.NotNull(address);
+                onVictim[user] = address!.Endpoint.Port == poller!.SiloPort;
+            }
+        }
+        output.WriteLine($"{onVictim.Count(p => p.Value)} of {users.Count} users' grains on the polling silo, which is killed");
+
+        var killedAt = DateTimeOffset.UtcNow;
+        poller!.Kill();
+        Assert.True(await telegram.WaitUntilAsync(t => users.All(u => t.SentMessages.Any(m => m.ChatId == u && m.ReceivedAt > killedAt)), TimeSpan.FromSeconds(60)),
+            "some users were never answered after the kill");
+        var waits = users.ToDictionary(u => u, u => (telegram.SentMessages.Where(m => m.ChatId == u && m.ReceivedAt > killedAt).Min(m => m.ReceivedAt) - killedAt).TotalSeconds);
+        await Task.Delay(2000);
+        await sending.CancelAsync();
+        await traffic;
+
+        // Nothing lost, nothing applied twice: every purchase answered once with its own holding.
+        foreach (var user in users)
+        {
+            Assert.True(await telegram.WaitUntilAsync(t => t.SentMessages.Where(m => m.ChatId == user).Select(m => m.PlainText).Distinct().Count() >= sent[user], TimeSpan.FromSeconds(60)),
+                $"user {user}: {sent[user]} purchases, {telegram.SentMessages.Where(m => m.ChatId == user).Select(m => m.PlainText).Distinct().Count()} distinct replies");
+            var replies = telegram.SentMessages.Where(m => m.ChatId == user).Select(m => m.PlainText).ToList();
+            Assert.Contains(replies, r => r.Contains($"You now hold {sent[user]} at an average", StringComparison.Ordinal));
+            Assert.InRange(replies.Count - replies.Distinct().Count(), 0, 1); // the Bot API's missing idempotency: one repeat at most
+        }
+
+        Report("all users", waits.Values);
+        Report("users whose grain was on the killed silo", users.Where(u => onVictim[u]).Select(u => waits[u]));
+        Report("users on the surviving silo", users.Where(u => !onVictim[u]).Select(u => waits[u]));
+    }
+
+    private void Report(string who, IEnumerable<double> seconds)
+    {
+        var sorted = seconds.Order().ToList();
+        if (sorted.Count == 0)
+        {
+            output.WriteLine($"{who}: none");
+            return;
+        }
+        double At(double q) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
+        output.WriteLine($"kill -9 → next reply, {who} (n={sorted.Count}): min {sorted[0]:F2} s, p50 {At(0.5):F2} s, p90 {At(0.9):F2} s, p99 {At(0.99):F2} s, max {sorted[^1]:F2} s");
+    }
+}
