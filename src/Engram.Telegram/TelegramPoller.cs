@@ -35,6 +35,14 @@ public sealed partial class TelegramPoller(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var watching = WatchMembershipAsync(stoppingToken);
+        try
+        {
+            await lease.OnReleasedAsync(() => siloLeft.Writer.TryWrite(true));
+        }
+        catch (RedisException ex)
+        {
+            LogWatchFailed(ex.GetType().Name, ex.Message); // standby still asks every third of the TTL
+        }
         var backoff = TimeSpan.FromSeconds(1);
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -124,6 +124,12 @@ public sealed partial class ChaosReport
         Row(text, "positions checked / accounts differing", $"{positionsChecked} / {stateMismatches.Count}");
         Row(text, "alerts checked", alertsChecked.ToString(Inv));
         Row(text, "stalled users", stalled.Count.ToString(Inv));
+        // Tight failure detection must not declare a slow but live silo dead: each one would be a failover nobody caused.
+        var falseDeaths = cluster.Silos.Where(s => !s.WasKilled && File.Exists(s.LogFile)
+            && File.ReadLines(s.LogFile).Any(l => l.Contains("I have been told I am dead", StringComparison.Ordinal) || l.Contains("Silo stopping at once", StringComparison.Ordinal))).ToList();
+        Row(text, "silos declared dead that were not killed", falseDeaths.Count.ToString(Inv));
+        if (falseDeaths.Count > 0)
+            failures.Add($"{falseDeaths.Count} silo(s) declared dead while alive: {string.Join(", ", falseDeaths.Select(s => s.Name))}");
         text.AppendLine();
         text.AppendLine("fault (at % of planned updates)              t+ (s)   first reply to a   last in-flight");
         text.AppendLine("                                                     new update after   update answered");
