@@ -11,7 +11,13 @@ namespace Engram.Grains;
 /// </summary>
 public static class RecoveryReminders
 {
-    /// <summary>How often a recovery reminder ticks while it exists.</summary>
+    /// <summary>A user grain's: a question at the LLM or a notification not yet sent.</summary>
+    public const string UserWork = "recover";
+
+    /// <summary>A price watch's: alerts armed, firing or waiting to re-arm.</summary>
+    public const string PriceWatch = "keep-watching";
+
+    /// <summary>How often a recovery reminder ticks while it exists (a silo's death wakes them at once: <see cref="RecoveryOnSiloLoss"/>).</summary>
     public static readonly TimeSpan Period = TimeSpan.FromSeconds(15);
 
     /// <summary>How often each silo re-reads its range of the reminder table (Orleans' default is 5 minutes).</summary>

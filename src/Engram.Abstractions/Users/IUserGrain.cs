@@ -38,6 +38,10 @@ public interface IUserGrain : IGrainWithIntegerKey
     [OneWay]
     Task DeliverOutboxAsync();
 
+    /// <summary>Picks up work a dead silo left: the next question for the LLM, the outbox. One-way, idempotent.</summary>
+    [OneWay]
+    Task RecoverAsync();
+
     /// <summary>
     /// A price watch saw one of this user's alerts cross. Marks it and puts the notification in the
     /// outbox in one write; sent in a later turn. Idempotent for the same crossing.

@@ -41,7 +41,7 @@ internal sealed partial class PriceWatchGrain(
     TimeProvider clock,
     ILogger<PriceWatchGrain> logger) : Grain, IPriceWatchGrain, IRemindable
 {
-    private const string KeepWatching = "keep-watching";
+    private const string KeepWatching = RecoveryReminders.PriceWatch;
     private readonly AlertIndex index = new();
     private readonly SemaphoreSlim writeLock = new(1, 1);
     private IGrainTimer? upkeep;

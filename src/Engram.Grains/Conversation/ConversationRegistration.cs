@@ -41,6 +41,7 @@ public static class ConversationRegistration
         services.TryAddSingleton<PriceFeed>();
         services.TryAddSingleton<IPriceFeed>(sp => sp.GetRequiredService<PriceFeed>());
         services.AddHostedService(sp => sp.GetRequiredService<PriceFeed>());
+        services.AddHostedService<RecoveryOnSiloLoss>();
         services.TryAddSingleton<Operations.IOperationalStatus, Operations.NoOperationalStatus>();
         // Replaced by the Telegram messenger when a bot token is configured.
         services.TryAddSingleton<IMessenger, NoTransportMessenger>();

@@ -28,7 +28,7 @@ public sealed partial class UserGrain(
     ILogger<UserGrain> logger) : Grain, IUserGrain, IRemindable
 {
     /// <summary>Ticks while something must survive this silo: a question being answered, a notification not yet sent.</summary>
-    private const string RecoveryReminder = "recover";
+    private const string RecoveryReminder = RecoveryReminders.UserWork;
 
     /// <summary>Telegram gives up redelivering an update after a day; a stored reply older than that is never sent.</summary>
     private static readonly TimeSpan DormantRepliesKept = TimeSpan.FromHours(24);
@@ -307,6 +307,12 @@ public sealed partial class UserGrain(
     // ---------------------------------------------------------------- delivery
 
     public Task DeliverOutboxAsync() => DeliverAsync();
+
+    public async Task RecoverAsync()
+    {
+        AskNextQuestion();
+        await DeliverAsync();
+    }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
