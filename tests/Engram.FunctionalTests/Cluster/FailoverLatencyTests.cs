@@ -20,19 +20,25 @@ public sealed class FailoverLatencyTests(RedisServer redis, ITestOutputHelper ou
     private readonly List<SiloProcess> silos = [];
     private BotApiServer telegram = null!;
 
-    public async Task InitializeAsync() => telegram = await BotApiServer.StartAsync();
+    private TcpBalancer? balancer;
+
+    public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
         foreach (var silo in silos)
             await silo.DisposeAsync();
-        await telegram.DisposeAsync();
+        if (balancer is not null)
+            await balancer.DisposeAsync();
+        if (telegram is not null)
+            await telegram.DisposeAsync();
         try { Directory.Delete(workDirectory, recursive: true); } catch (IOException) { }
     }
 
-    private async Task<SiloProcess> StartSiloAsync(string name)
+    private async Task<SiloProcess> StartSiloAsync(string name, bool webhook)
     {
-        var silo = await SiloProcess.StartAsync(clusterId, Path.Combine(workDirectory, name), new Dictionary<string, string>
+        var port = TestPorts.Free();
+        var settings = new Dictionary<string, string>
         {
             ["ENGRAM_REDIS"] = redis.ConnectionString,
             ["TELEGRAM_BOT_TOKEN"] = telegram.Token,
@@ -46,20 +52,39 @@ public sealed class FailoverLatencyTests(RedisServer redis, ITestOutputHelper ou
             ["MarketData__Provider"] = "Csv",
             ["MarketData__CsvDirectory"] = RepositoryPaths.SharedData,
             // Everything else at its defaults: the poller lease's TTL (10 s), probes, the directory's hold.
-        });
+        };
+        if (webhook)
+        {
+            // Telegram posts to one public URL; the balancer in front spreads it over the silos' webhook listeners.
+            settings["telegram__Mode"] = "Webhook";
+            settings["telegram__webhook_url"] = $"http://127.0.0.1:{balancer!.Port}/telegram/webhook";
+            settings["telegram__webhook_secret"] = "failover-secret";
+            balancer.Add(port);
+        }
+        var silo = await SiloProcess.StartAsync(clusterId, Path.Combine(workDirectory, name), settings, httpPort: port);
         silos.Add(silo);
         return silo;
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task After_kill_9_or_SIGTERM_of_the_polling_silo_every_user_is_answered_again_and_the_wait_is_reported(bool graceful)
+    [InlineData("polling", false)]
+    [InlineData("polling", true)]
+    [InlineData("webhook", false)]
+    public async Task After_kill_9_or_SIGTERM_of_a_silo_every_user_is_answered_again_and_the_wait_is_reported(string mode, bool graceful)
     {
-        await StartSiloAsync("a");
-        await StartSiloAsync("b");
-        using var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        var webhook = mode == "webhook";
+        // Telegram retries a webhook update that failed; the stand-in does so a few times, 250 ms apart.
+        telegram = await BotApiServer.StartAsync(new BotApiServerOptions { AutoDeliverWebhook = webhook, WebhookMaxAttempts = 40, WebhookRetryDelay = TimeSpan.FromMilliseconds(250) });
+        balancer = webhook ? TcpBalancer.Start() : null;
+        await StartSiloAsync("a", webhook);
+        await StartSiloAsync("b", webhook);
         SiloProcess? poller = null;
+        if (webhook)
+        {
+            await telegram.WaitUntilAsync(t => t.Webhook is not null, TimeSpan.FromSeconds(30));
+            poller = silos[0]; // "the victim": in webhook mode any silo takes updates
+        }
+        using var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
         for (var i = 0; i < 150 && poller is null; i++)
         {
             var holder = (string?)await connection.GetDatabase().StringGetAsync($"engram:{clusterId}:telegram:poller");
@@ -122,10 +147,84 @@ public sealed class FailoverLatencyTests(RedisServer redis, ITestOutputHelper ou
             Assert.InRange(replies.Count - replies.Distinct().Count(), 0, 1); // the Bot API's missing idempotency: one repeat at most
         }
 
-        output.WriteLine(graceful ? "SIGTERM (a deploy) of the polling silo:" : "kill -9 of the polling silo:");
+        output.WriteLine($"{mode} mode, {(graceful ? "SIGTERM (a deploy)" : "kill -9")} of {(webhook ? "a silo behind the balancer" : "the polling silo")}:");
         Report("all users", waits.Values);
         Report("users whose grain was on the killed silo", users.Where(u => onVictim[u]).Select(u => waits[u]));
         Report("users on the surviving silo", users.Where(u => !onVictim[u]).Select(u => waits[u]));
+    }
+
+    /// <summary>A TCP load balancer in front of the silos' webhook ports: round robin, the next backend when one refuses.</summary>
+    private sealed class TcpBalancer : IAsyncDisposable
+    {
+        private readonly System.Net.Sockets.TcpListener listener = new(System.Net.IPAddress.Loopback, 0);
+        private readonly List<int> backends = [];
+        private readonly CancellationTokenSource stop = new();
+        private Task accepting = Task.CompletedTask;
+        private int next;
+
+        public int Port => ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+
+        public static TcpBalancer Start()
+        {
+            var balancer = new TcpBalancer();
+            balancer.listener.Start();
+            balancer.accepting = balancer.AcceptAsync();
+            return balancer;
+        }
+
+        public void Add(int port)
+        {
+            lock (backends)
+                backends.Add(port);
+        }
+
+        private async Task AcceptAsync()
+        {
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                    _ = RelayAsync(await listener.AcceptTcpClientAsync(stop.Token));
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or System.Net.Sockets.SocketException) { }
+        }
+
+        private async Task RelayAsync(System.Net.Sockets.TcpClient client)
+        {
+            using (client)
+            {
+                int[] order;
+                lock (backends)
+                {
+                    var start = next++;
+                    order = Enumerable.Range(0, backends.Count).Select(i => backends[(start + i) % backends.Count]).ToArray();
+                }
+                foreach (var port in order)
+                {
+                    using var upstream = new System.Net.Sockets.TcpClient();
+                    try
+                    {
+                        await upstream.ConnectAsync(System.Net.IPAddress.Loopback, port, stop.Token);
+                    }
+                    catch (System.Net.Sockets.SocketException)
+                    {
+                        continue; // that silo is gone: the next one
+                    }
+                    try
+                    {
+                        await Task.WhenAny(client.GetStream().CopyToAsync(upstream.GetStream(), stop.Token), upstream.GetStream().CopyToAsync(client.GetStream(), stop.Token));
+                    }
+                    catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or OperationCanceledException) { }
+                    return;
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await stop.CancelAsync();
+            listener.Stop();
+            await accepting;
+        }
     }
 
     private void Report(string who, IEnumerable<double> seconds)
