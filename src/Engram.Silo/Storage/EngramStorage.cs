@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Engram.Silo.Configuration;
 using Garnet;
 using Microsoft.Extensions.Options;
@@ -72,7 +70,7 @@ public sealed class EmbeddedGarnet : IHostedService, IDisposable
     {
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
         Directory.CreateDirectory(dataDirectory);
-        EnsurePortFree(options.EmbeddedPort);
+        StartupFailure.EnsurePortFree("127.0.0.1", options.EmbeddedPort, "Redis:EmbeddedPort");
 
         string[] args =
         [
@@ -91,22 +89,6 @@ public sealed class EmbeddedGarnet : IHostedService, IDisposable
         var server = new GarnetServer(args);
         server.Start();
         return new EmbeddedGarnet(server, dataDirectory);
-    }
-
-    private static void EnsurePortFree(int port)
-    {
-        try
-        {
-            using var probe = new TcpListener(IPAddress.Loopback, port);
-            probe.Start();
-            probe.Stop();
-        }
-        catch (SocketException)
-        {
-            throw new StartupException(
-                $"Port {port} for the embedded Redis store (Redis:EmbeddedPort, Redis__EmbeddedPort) is already in use: set it to a free port, " +
-                "or point ENGRAM_REDIS at a shared Redis server (needed anyway to run several silos as one cluster).");
-        }
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
