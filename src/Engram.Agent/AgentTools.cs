@@ -39,8 +39,9 @@ public sealed class AgentTools
                 $$$"""{"type":"object","properties":{"pair":{"type":"string","description":"Trading pair or coin, e.g. BTC/USDT, ETHUSDT, SOL, bitcoin. USD quotes are read as USDT."},"timeframe":{"type":"string","enum":{{{timeframeEnum}}},"description":"Candle interval. Default 1h."}},"required":["pair"]}""",
                 async (args, ct) => await Record(trading.AnalyzeMarketAsync(Str(args, "pair"), OptStr(args, "timeframe"), ct))),
             new Tool("generate_signal",
-                "BUY, SELL or HOLD for a pair from documented indicator rules, with entry, ATR-based stop-loss, take-profit, horizon in candles, " +
-                "and the rules that fired. Use before giving any trade idea.",
+                "BUY, SELL or HOLD for a pair from five documented indicator rules: the current price and its candle close time, every rule with " +
+                "the indicator values it read, its threshold and its vote, entry with ATR-based stop-loss and take-profit for BUY/SELL, the horizon " +
+                "in candles, and the backtested hit rate of the same signal on this pair. Use before giving any trade idea.",
                 """{"type":"object","properties":{"pair":{"type":"string","description":"Trading pair or coin, e.g. BTC/USDT."},"context":{"type":"string","description":"Optional trading style or timeframe in words, e.g. 'short-term', 'swing', '4h', 'long-term'. Picks the timeframe; unknown text is ignored."}},"required":["pair"]}""",
                 async (args, ct) => await Record(trading.GenerateSignalAsync(Str(args, "pair"), OptStr(args, "context"), ct))),
             new Tool("get_confidence_score",

@@ -76,41 +76,85 @@ public enum SignalAction
     [JsonStringEnumMemberName("HOLD")] Hold,
 }
 
-/// <summary>One rule of <see cref="SignalRules"/> that voted: +1 bullish, −1 bearish.</summary>
-public sealed record FiredRule(string Rule, int Vote, string Detail);
+/// <summary>One rule of <see cref="SignalRules"/> with the figures it read: +1 bullish, −1 bearish, 0 no vote.</summary>
+/// <param name="Values">The indicator values the rule compared, by name (e.g. <c>rsi14</c>, <c>ema50</c>).</param>
+/// <param name="Condition">When the rule votes, with its thresholds.</param>
+public sealed record RuleReading(string Rule, int Vote, IReadOnlyDictionary<string, double> Values, string Condition, string Detail);
+
+/// <summary>How this pair's own past answered the same signal: get_confidence_score's figures, carried by the signal.</summary>
+public sealed record Backtest(
+    int Cases,
+    int Favourable,
+    double HitRatePct,
+    double WilsonLowerBoundPct,
+    double AverageOutcomePct,
+    ConfidenceGrade Grade,
+    string Assessment,
+    string OutcomeDefinition,
+    int CandlesExamined)
+{
+    public static Backtest From(ConfidenceReport report) => new(report.Cases, report.Favourable, report.HitRatePct,
+        report.WilsonLowerBoundPct, report.AverageOutcomePct, report.Grade, report.Assessment, report.OutcomeDefinition, report.CandlesExamined);
+}
 
 /// <summary>Result of generate_signal.</summary>
+/// <param name="Price">The close of the last closed candle, at <paramref name="LastCandleCloseTime"/>.</param>
 /// <param name="Score">Sum of the rule votes; BUY at ≥ +2, SELL at ≤ −2 (see <see cref="SignalRules"/>).</param>
+/// <param name="Entry">The price a BUY or SELL is entered at; null for HOLD.</param>
 /// <param name="StopLoss">Entry ∓ 2 ATR; null for HOLD.</param>
 /// <param name="TakeProfit">Entry ± 3 ATR; null for HOLD.</param>
-/// <param name="HorizonCandles">Candles the signal is meant to play out over; the confidence replay uses the same.</param>
+/// <param name="HorizonCandles">Candles the signal is meant to play out over; the backtest uses the same.</param>
+/// <param name="Rules">All five rules, each with its figures, threshold and vote.</param>
+/// <param name="Backtest">The same signal replayed over the pair's history; null when there is too little of it.</param>
 public sealed record TradingSignal(
     string Symbol,
     string Timeframe,
     SignalAction Action,
     int Score,
-    double Entry,
+    double Price,
+    DateTimeOffset LastCandleCloseTime,
+    double? Entry,
     double? StopLoss,
     double? TakeProfit,
     double Atr,
     int HorizonCandles,
     string Horizon,
-    IReadOnlyList<FiredRule> Rules,
-    DateTimeOffset LastCandleCloseTime,
+    IReadOnlyList<RuleReading> Rules,
+    Backtest? Backtest,
     IReadOnlyList<string> Notes) : IToolResult
 {
+    /// <summary>Stop and target distances in ATR, for a reader checking the levels.</summary>
+    public double StopAtr => SignalRules.StopAtr;
+
+    public double TargetAtr => SignalRules.TargetAtr;
+
     [JsonPropertyOrder(1000)]
     public string Disclaimer => ToolText.Disclaimer;
 
     public string ToJson() => Serialize(this);
 
     public string ToSummary() => WithDisclaimer([
-        $"{Symbol} {Timeframe}: {Action.ToString().ToUpperInvariant()} (score {Score:+0;-0;0}) at {FormatPrice(Entry)}, as of {FormatTime(LastCandleCloseTime)}",
-        StopLoss is { } sl && TakeProfit is { } tp ? $"Stop-loss {FormatPrice(sl)}, take-profit {FormatPrice(tp)} (2 and 3 ATR; ATR {FormatPrice(Atr)})" : "",
+        $"{Symbol} {Timeframe}: {Action.ToString().ToUpperInvariant()} (score {Score:+0;-0;0}); price {FormatPrice(Price)} at the close of {FormatTime(LastCandleCloseTime)}",
+        Entry is { } entry && StopLoss is { } sl && TakeProfit is { } tp
+            ? $"Entry {FormatPrice(entry)}, stop-loss {FormatPrice(sl)}, take-profit {FormatPrice(tp)} (2 and 3 ATR; ATR {FormatPrice(Atr)})"
+            : "",
         $"Horizon: {Horizon}",
-        Rules.Count == 0 ? "No rule fired." : "Rules: " + string.Join("; ", Rules.Select(r => r.Detail)),
+        "Rules: " + string.Join("; ", Rules.Select(Describe)),
+        Backtest is { } b
+            ? b.Cases == 0
+                ? $"Backtest: {b.Assessment}"
+                : $"Backtest: {b.Favourable} of {b.Cases} past {Action.ToString().ToUpperInvariant()} signals favourable ({FormatPct(b.HitRatePct)}; 95% lower bound {FormatPct(b.WilsonLowerBoundPct)}), {b.Grade.ToString().ToLowerInvariant()} confidence"
+            : "",
         .. Notes,
     ]);
+
+    private static string Describe(RuleReading rule) =>
+        $"{rule.Rule} {rule.Vote:+0;-0;0} ({rule.Detail}: {string.Join(", ", rule.Values.Where(v => !v.Key.EndsWith("Below", StringComparison.Ordinal) && !v.Key.EndsWith("Above", StringComparison.Ordinal)).Select(v => $"{v.Key} {FormatValue(v.Key, v.Value)}"))})";
+
+    private static string FormatValue(string key, double value) =>
+        key.StartsWith("rsi", StringComparison.Ordinal) ? value.ToString("0.0#", System.Globalization.CultureInfo.InvariantCulture)
+        : key.Contains("istogram", StringComparison.Ordinal) ? value.ToString("+0.####;-0.####;0", System.Globalization.CultureInfo.InvariantCulture)
+        : FormatPrice(value);
 }
 
 public enum ConfidenceGrade

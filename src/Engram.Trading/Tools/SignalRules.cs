@@ -1,5 +1,6 @@
 using Engram.Trading.Indicators;
 using Engram.Trading.MarketData;
+using static Engram.Trading.Tools.ToolText;
 
 namespace Engram.Trading.Tools;
 
@@ -44,93 +45,83 @@ public static class SignalRules
         _ => 4,
     };
 
-    /// <summary>Score and action only, without the explanations: the replay's inner loop.</summary>
+    /// <summary>Score and action only, without the explanations: the replay's inner loop (no allocation).</summary>
     public static SignalAction Decide(IndicatorSeries s, int i, out int score)
     {
-        score = Vote(s, i, null);
+        score = Votes.At(s, i).Score;
         return Action(score, s.Rsi[i]);
     }
 
-    /// <summary>Score, action and the rules that voted, for the user.</summary>
-    public static SignalAction Explain(IndicatorSeries s, int i, List<FiredRule> fired, out int score)
+    /// <summary>Score, action and every rule with the figures it read and its threshold, for the user.</summary>
+    public static SignalAction Explain(IndicatorSeries s, int i, List<RuleReading> readings, out int score)
     {
-        score = Vote(s, i, fired);
-        return Action(score, s.Rsi[i]);
+        var votes = Votes.At(s, i);
+        score = votes.Score;
+        var (close, ema20, ema20Before) = (s.Close[i], s.Ema20[i], s.Ema20[i - TradingTools.SlopeLookback]);
+        var (hist, histBefore, rsi) = (s.MacdHistogram[i], s.MacdHistogram[i - 1], s.Rsi[i]);
+        readings.Add(new RuleReading("trend", votes.Trend,
+            new Dictionary<string, double> { ["close"] = Price(close), ["ema50"] = Price(s.Ema50[i]), ["ema200"] = Price(s.Ema200[i]) },
+            "+1 when close > EMA50 > EMA200, −1 when close < EMA50 < EMA200",
+            votes.Trend > 0 ? "close above EMA50 above EMA200 (uptrend)"
+            : votes.Trend < 0 ? "close below EMA50 below EMA200 (downtrend)"
+            : "close, EMA50 and EMA200 not in trend order (no vote)"));
+        readings.Add(new RuleReading("ema20", votes.Ema20,
+            new Dictionary<string, double> { ["close"] = Price(close), ["ema20"] = Price(ema20), ["ema20FiveCandlesAgo"] = Price(ema20Before) },
+            $"+1 when EMA20 is higher than {TradingTools.SlopeLookback} candles ago and the close is above it, −1 for the mirror",
+            votes.Ema20 > 0 ? "EMA20 rising with the close above it"
+            : votes.Ema20 < 0 ? "EMA20 falling with the close below it"
+            : "EMA20's slope and the close disagree (no vote)"));
+        readings.Add(new RuleReading("macd", votes.Macd,
+            new Dictionary<string, double> { ["histogram"] = Price(hist), ["previousHistogram"] = Price(histBefore) },
+            "+1 when the MACD histogram is above 0 and rising, −1 when below 0 and falling",
+            votes.Macd > 0 ? "MACD histogram positive and rising"
+            : votes.Macd < 0 ? "MACD histogram negative and falling"
+            : "MACD histogram not moving away from 0 (no vote)"));
+        readings.Add(new RuleReading("rsi", votes.Rsi,
+            new Dictionary<string, double> { ["rsi14"] = Pct(rsi), ["oversoldBelow"] = Oversold, ["overboughtAbove"] = Overbought },
+            $"+1 when RSI(14) is below {Oversold} (oversold), −1 when above {Overbought} (overbought)",
+            votes.Rsi > 0 ? $"RSI {Number(rsi)} oversold"
+            : votes.Rsi < 0 ? $"RSI {Number(rsi)} overbought"
+            : $"RSI {Number(rsi)} neutral (no vote)"));
+        readings.Add(new RuleReading("bollinger", votes.Bollinger,
+            new Dictionary<string, double> { ["close"] = Price(close), ["lowerBand"] = Price(s.BollingerLower[i]), ["upperBand"] = Price(s.BollingerUpper[i]) },
+            "+1 when the close is below the lower Bollinger band (20, 2), −1 when above the upper band",
+            votes.Bollinger > 0 ? "close below the lower Bollinger band"
+            : votes.Bollinger < 0 ? "close above the upper Bollinger band"
+            : "close inside the Bollinger bands (no vote)"));
+        return Action(score, rsi);
     }
+
+    private static string Number(double value) => Pct(value).ToString("0.0#", System.Globalization.CultureInfo.InvariantCulture);
 
     private static SignalAction Action(int score, double rsi) =>
         score >= BuyThreshold && rsi < Overbought ? SignalAction.Buy
         : score <= -BuyThreshold && rsi > Oversold ? SignalAction.Sell
         : SignalAction.Hold;
 
-    private static int Vote(IndicatorSeries s, int i, List<FiredRule>? fired)
+    /// <summary>The five votes at one candle; the one place the rules are written.</summary>
+    private readonly record struct Votes(int Trend, int Ema20, int Macd, int Rsi, int Bollinger)
     {
-        if (i < FirstIndex || i >= s.Count)
-        {
-            throw new ArgumentOutOfRangeException(nameof(i), $"Signal rules need index {FirstIndex}..{s.Count - 1}, got {i}.");
-        }
+        public int Score => Trend + Ema20 + Macd + Rsi + Bollinger;
 
-        var close = s.Close[i];
-        var score = 0;
+        public static Votes At(IndicatorSeries s, int i)
+        {
+            if (i < FirstIndex || i >= s.Count)
+            {
+                throw new ArgumentOutOfRangeException(nameof(i), $"Signal rules need index {FirstIndex}..{s.Count - 1}, got {i}.");
+            }
 
-        var ema50 = s.Ema50[i];
-        var ema200 = s.Ema200[i];
-        if (close > ema50 && ema50 > ema200)
-        {
-            score += Fire(fired, "trend", +1, "close above EMA50 above EMA200 (uptrend)");
+            var close = s.Close[i];
+            var (ema50, ema200) = (s.Ema50[i], s.Ema200[i]);
+            var (ema20, ema20Before) = (s.Ema20[i], s.Ema20[i - TradingTools.SlopeLookback]);
+            var (hist, histBefore) = (s.MacdHistogram[i], s.MacdHistogram[i - 1]);
+            var rsi = s.Rsi[i];
+            return new Votes(
+                Trend: close > ema50 && ema50 > ema200 ? +1 : close < ema50 && ema50 < ema200 ? -1 : 0,
+                Ema20: ema20 > ema20Before && close > ema20 ? +1 : ema20 < ema20Before && close < ema20 ? -1 : 0,
+                Macd: hist > 0 && hist > histBefore ? +1 : hist < 0 && hist < histBefore ? -1 : 0,
+                Rsi: rsi < Oversold ? +1 : rsi > Overbought ? -1 : 0,
+                Bollinger: close < s.BollingerLower[i] ? +1 : close > s.BollingerUpper[i] ? -1 : 0);
         }
-        else if (close < ema50 && ema50 < ema200)
-        {
-            score += Fire(fired, "trend", -1, "close below EMA50 below EMA200 (downtrend)");
-        }
-
-        var ema20 = s.Ema20[i];
-        var ema20Before = s.Ema20[i - TradingTools.SlopeLookback];
-        if (ema20 > ema20Before && close > ema20)
-        {
-            score += Fire(fired, "ema20", +1, "EMA20 rising with the close above it");
-        }
-        else if (ema20 < ema20Before && close < ema20)
-        {
-            score += Fire(fired, "ema20", -1, "EMA20 falling with the close below it");
-        }
-
-        var hist = s.MacdHistogram[i];
-        var histBefore = s.MacdHistogram[i - 1];
-        if (hist > 0 && hist > histBefore)
-        {
-            score += Fire(fired, "macd", +1, "MACD histogram positive and rising");
-        }
-        else if (hist < 0 && hist < histBefore)
-        {
-            score += Fire(fired, "macd", -1, "MACD histogram negative and falling");
-        }
-
-        var rsi = s.Rsi[i];
-        if (rsi < Oversold)
-        {
-            score += Fire(fired, "rsi", +1, $"RSI {rsi:0.0} oversold (< {Oversold})");
-        }
-        else if (rsi > Overbought)
-        {
-            score += Fire(fired, "rsi", -1, $"RSI {rsi:0.0} overbought (> {Overbought})");
-        }
-
-        if (close < s.BollingerLower[i])
-        {
-            score += Fire(fired, "bollinger", +1, "close below the lower Bollinger band");
-        }
-        else if (close > s.BollingerUpper[i])
-        {
-            score += Fire(fired, "bollinger", -1, "close above the upper Bollinger band");
-        }
-
-        return score;
-    }
-
-    private static int Fire(List<FiredRule>? fired, string rule, int vote, string detail)
-    {
-        fired?.Add(new FiredRule(rule, vote, detail));
-        return vote;
     }
 }

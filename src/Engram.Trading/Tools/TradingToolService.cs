@@ -57,14 +57,15 @@ public sealed partial class TradingToolService(
 
             var symbol = resolved.Symbol!;
             var (tf, contextNote) = TimeframeFromContext(context, DefaultTimeframe);
-            var candles = await provider.GetCandlesAsync(symbol.Symbol, tf, Options.AnalysisCandles, cancellationToken).ConfigureAwait(false);
+            // One fetch serves the signal (its last AnalysisCandles) and its backtest (all of them).
+            var candles = await provider.GetCandlesAsync(symbol.Symbol, tf, Math.Max(Options.AnalysisCandles, Options.ConfidenceCandles), cancellationToken).ConfigureAwait(false);
             var notes = Notes(symbol);
             if (contextNote is not null)
             {
                 notes.Add(contextNote);
             }
 
-            return TradingTools.GenerateSignal(symbol.Symbol, tf, candles, notes);
+            return TradingTools.GenerateSignal(symbol.Symbol, tf, candles, notes, Options.AnalysisCandles);
         });
 
     /// <summary>get_confidence_score for a signal returned by <see cref="GenerateSignalAsync"/>.</summary>

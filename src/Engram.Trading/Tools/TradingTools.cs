@@ -69,29 +69,40 @@ public static class TradingTools
             Levels(s, close), day, volume, s.Count, allNotes);
     }
 
-    /// <summary>generate_signal at the last closed candle. See <see cref="SignalRules"/> for the rules.</summary>
-    public static TradingSignal GenerateSignal(string symbol, Timeframe timeframe, IReadOnlyList<Candle> candles, IEnumerable<string>? notes = null)
+    /// <summary>
+    /// generate_signal at the last closed candle (see <see cref="SignalRules"/>), with the same signal's backtest over
+    /// all of <paramref name="candles"/>. The signal itself reads the last <paramref name="signalCandles"/> only, so
+    /// its indicator values equal analyze_market's over the same window.
+    /// </summary>
+    public static TradingSignal GenerateSignal(string symbol, Timeframe timeframe, IReadOnlyList<Candle> candles,
+        IEnumerable<string>? notes = null, int? signalCandles = null)
     {
         RequireHistory(candles, MinimumCandles, timeframe);
-        var s = new IndicatorSeries(candles);
-        return SignalAt(symbol, timeframe, s, s.Count - 1, notes);
+        var history = new IndicatorSeries(candles);
+        var window = signalCandles is { } n && n >= MinimumCandles && n < candles.Count
+            ? new IndicatorSeries(candles.Skip(candles.Count - n).ToList())
+            : history;
+        var signal = SignalAt(symbol, timeframe, window, window.Count - 1, notes);
+        return signal with { Backtest = Backtest.From(ScoreConfidence(symbol, timeframe, history, signal.Action)) };
     }
 
-    /// <summary>The signal as it would have been given at the close of candle <paramref name="i"/>.</summary>
+    /// <summary>The signal as it would have been given at the close of candle <paramref name="i"/>, without a backtest.</summary>
     public static TradingSignal SignalAt(string symbol, Timeframe timeframe, IndicatorSeries s, int i, IEnumerable<string>? notes = null)
     {
-        var fired = new List<FiredRule>();
-        var action = SignalRules.Explain(s, i, fired, out var score);
-        var entry = s.Close[i];
+        var rules = new List<RuleReading>(5);
+        var action = SignalRules.Explain(s, i, rules, out var score);
+        var close = s.Close[i];
         var atr = s.Atr[i];
         var direction = action switch { SignalAction.Buy => 1, SignalAction.Sell => -1, _ => 0 };
         var horizon = SignalRules.HorizonFor(timeframe);
         return new TradingSignal(
-            symbol, timeframe.Code, action, score, Price(entry),
-            direction == 0 ? null : Price(entry - direction * SignalRules.StopAtr * atr),
-            direction == 0 ? null : Price(entry + direction * SignalRules.TargetAtr * atr),
+            symbol, timeframe.Code, action, score, Price(close),
+            DateTimeOffset.FromUnixTimeMilliseconds(s.OpenTimeMs[i]) + timeframe.Duration,
+            direction == 0 ? null : Price(close),
+            direction == 0 ? null : Price(close - direction * SignalRules.StopAtr * atr),
+            direction == 0 ? null : Price(close + direction * SignalRules.TargetAtr * atr),
             Price(atr), horizon, $"{horizon} candles of {timeframe.Code} (about {Describe(timeframe.Duration * horizon)})",
-            fired, DateTimeOffset.FromUnixTimeMilliseconds(s.OpenTimeMs[i]) + timeframe.Duration, notes?.ToList() ?? []);
+            rules, null, notes?.ToList() ?? []);
     }
 
     /// <summary>

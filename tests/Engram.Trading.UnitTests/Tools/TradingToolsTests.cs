@@ -82,13 +82,14 @@ public sealed class TradingToolsTests
                 case SignalAction.Buy:
                     Assert.True(signal.Score >= 2);
                     Assert.True(signal.StopLoss < signal.Entry && signal.Entry < signal.TakeProfit);
-                    Assert.Equal(signal.Entry - 2 * signal.Atr, signal.StopLoss!.Value, signal.Entry * 1e-6);
+                    Assert.Equal(signal.Entry!.Value - 2 * signal.Atr, signal.StopLoss!.Value, signal.Entry.Value * 1e-6);
                     break;
                 case SignalAction.Sell:
                     Assert.True(signal.Score <= -2);
                     Assert.True(signal.TakeProfit < signal.Entry && signal.Entry < signal.StopLoss);
                     break;
                 default:
+                    Assert.Null(signal.Entry);
                     Assert.Null(signal.StopLoss);
                     Assert.Null(signal.TakeProfit);
                     break;
@@ -97,6 +98,45 @@ public sealed class TradingToolsTests
 
         Assert.Equal(3, seen.Count);
         Assert.Contains("\"action\":\"BUY\"", TradingTools.SignalAt("BTCUSDT", Timeframe.H1, s, FindAction(s, SignalAction.Buy)).ToJson());
+    }
+
+    [Fact]
+    public void A_signal_names_its_price_every_rules_figures_and_its_backtest()
+    {
+        var candles = SharedData.LastCandles(BtcHourly, 1000);
+        var signal = TradingTools.GenerateSignal("BTCUSDT", Timeframe.H1, candles, signalCandles: 500);
+        var analysis = TradingTools.AnalyzeMarket("BTCUSDT", Timeframe.H1, candles.Skip(500).ToList());
+
+        // The same window as analyze_market, so the two tools quote the same figures.
+        Assert.Equal(analysis.Price, signal.Price);
+        Assert.Equal(analysis.LastCandleCloseTime, signal.LastCandleCloseTime);
+        Assert.Equal(["trend", "ema20", "macd", "rsi", "bollinger"], signal.Rules.Select(r => r.Rule));
+        var rsi = signal.Rules.Single(r => r.Rule == "rsi");
+        Assert.Equal(analysis.Momentum.Rsi, rsi.Values["rsi14"]);
+        Assert.Equal(30, rsi.Values["oversoldBelow"]);
+        Assert.Equal(70, rsi.Values["overboughtAbove"]);
+        Assert.Contains("below 30", rsi.Condition);
+        var trend = signal.Rules.Single(r => r.Rule == "trend");
+        Assert.Equal(analysis.Trend.Ema50, trend.Values["ema50"]);
+        Assert.Equal(analysis.Trend.Ema200, trend.Values["ema200"]);
+        Assert.Equal(analysis.Volatility.BollingerUpper, signal.Rules.Single(r => r.Rule == "bollinger").Values["upperBand"]);
+        Assert.Equal(signal.Score, signal.Rules.Sum(r => r.Vote));
+
+        // The backtest is get_confidence_score over the whole fetch, for the signal's own action.
+        var confidence = TradingTools.ScoreConfidence("BTCUSDT", Timeframe.H1, candles, signal.Action);
+        Assert.NotNull(signal.Backtest);
+        Assert.Equal(confidence.Cases, signal.Backtest.Cases);
+        Assert.Equal(confidence.HitRatePct, signal.Backtest.HitRatePct);
+        Assert.Equal(confidence.WilsonLowerBoundPct, signal.Backtest.WilsonLowerBoundPct);
+
+        var json = signal.ToJson();
+        Assert.Contains("\"price\":", json);
+        Assert.Contains("\"rsi14\":", json);
+        Assert.Contains("\"backtest\":{", json);
+        var summary = signal.ToSummary();
+        Assert.Contains("price ", summary);
+        Assert.Contains("rsi14", summary);
+        Assert.Contains("Backtest:", summary);
     }
 
     [Fact]

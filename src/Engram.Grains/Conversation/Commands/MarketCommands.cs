@@ -55,11 +55,8 @@ public sealed class MarketCommands(TradingToolService trading, SymbolNormalizer 
         var signal = await trading.GenerateSignalAsync(args[0], args.Count > 1 ? args[1] : settings.DefaultTimeframe);
         if (!signal.IsSuccess)
             return ToolError(signal.Error!);
-        var confidence = await trading.GetConfidenceScoreAsync(signal.Value!);
-        var text = signal.ToSummary().Replace("\n" + ToolText.Disclaimer, "", StringComparison.Ordinal) + "\n\n" + confidence.ToSummary();
-        if (settings.ResponseFormat == ResponseFormat.Raw)
-            text = signal.ToJson() + "\n\n" + confidence.ToJson();
-        return new ChatReply(text);
+        // The signal carries its figures and its backtest, so one tool result is the whole reply.
+        return new ChatReply(settings.ResponseFormat == ResponseFormat.Raw ? signal.ToJson() : signal.ToSummary());
     }
 
     private async Task<ChatReply?> RiskAsync(UserSession session, IReadOnlyList<string> args)
