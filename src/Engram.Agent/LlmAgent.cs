@@ -68,7 +68,7 @@ public sealed partial class LlmAgent(
         try
         {
             var response = await clients.ChatClient.GetResponseAsync(messages, options, deadline.Token);
-            return Answer(response, LlmOutcome.Answered, [.. precomputed, .. tools.Invocations], started, queuedMs);
+            return Answer(request, response, LlmOutcome.Answered, [.. precomputed, .. tools.Invocations], started, queuedMs);
         }
         catch (ClientResultException ex) when (ex.Status == 400 && options.Tools is not null && !deadline.IsCancellationRequested)
         {
@@ -80,7 +80,7 @@ public sealed partial class LlmAgent(
             {
                 var retry = BuildMessages(request with { PrecomputedTools = facts });
                 var response = await clients.ChatClient.GetResponseAsync(retry, new ChatOptions { ModelId = clients.Model, Temperature = 0.3f }, deadline.Token);
-                return Answer(response, LlmOutcome.AnsweredWithoutTools, facts, started, queuedMs);
+                return Answer(request, response, LlmOutcome.AnsweredWithoutTools, facts, started, queuedMs);
             }
             catch (Exception retryError) when (IsLlmFailure(retryError, cancellationToken))
             {
@@ -124,7 +124,7 @@ public sealed partial class LlmAgent(
         return messages;
     }
 
-    private LlmAnswer Answer(ChatResponse response, LlmOutcome outcome, IReadOnlyList<ToolInvocation> tools, long started, double queuedMs)
+    private LlmAnswer Answer(LlmRequest request, ChatResponse response, LlmOutcome outcome, IReadOnlyList<ToolInvocation> tools, long started, double queuedMs)
     {
         var raw = new StringBuilder();
         foreach (var message in response.Messages.Where(m => m.Role == ChatRole.Assistant))
@@ -149,15 +149,21 @@ public sealed partial class LlmAgent(
         var final = response.Messages.LastOrDefault(m => m.Role == ChatRole.Assistant)?.Text;
         var clean = ModelText.Clean(final);
         string? notice = null;
+        IReadOnlyList<CheckedFigure> figures = [];
         if (clean.Length == 0)
         {
             // Never send an empty message: fall back to what the tools computed.
             clean = tools.Count > 0 ? string.Join("\n\n", tools.Select(t => t.Summary)) : "I could not put an answer into words this time. Try /analyze BTC or ask again.";
             notice = "The model returned no text; showing the tool results.";
         }
+        else
+        {
+            figures = FigureCheck.Check(clean, tools, request.User, request.Question);
+            metrics.FiguresChecked(figures.Count, figures.Count(f => !f.Verified));
+        }
 
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        return new LlmAnswer(clean, raw.Length > 0 ? raw.ToString() : final ?? "", response.ModelId ?? clients.Model, elapsed, tools, outcome, notice, queuedMs);
+        return new LlmAnswer(clean, raw.Length > 0 ? raw.ToString() : final ?? "", response.ModelId ?? clients.Model, elapsed, tools, outcome, notice, queuedMs, figures);
     }
 
     private LlmAnswer Fallback(IReadOnlyList<ToolInvocation> facts, long started, double queuedMs)

@@ -11,6 +11,8 @@ public sealed class LlmMetrics
     private readonly Histogram<double> latency;
     private readonly Counter<long> toolCalls;
     private readonly Histogram<double> toolLatency;
+    private readonly Counter<long> checkedAnswers;
+    private readonly Counter<long> unverifiedFigures;
 
     public LlmMetrics(IMeterFactory meters)
     {
@@ -19,6 +21,16 @@ public sealed class LlmMetrics
         latency = meter.CreateHistogram<double>("engram.llm.latency", unit: "ms", description: "Time to an LLM answer (tool rounds included)");
         toolCalls = meter.CreateCounter<long>("engram.tool.calls", description: "Tool calls, by tool and result");
         toolLatency = meter.CreateHistogram<double>("engram.tool.latency", unit: "ms", description: "Tool execution time");
+        checkedAnswers = meter.CreateCounter<long>("engram.llm.checked_answers", description: "Model answers whose figures were checked, by whether every figure was verified");
+        unverifiedFigures = meter.CreateCounter<long>("engram.llm.unverified_figures", description: "Figures in model answers that no tool result or user data supports");
+    }
+
+    /// <summary>One model answer checked: <paramref name="unverified"/> of its <paramref name="figures"/> matched nothing.</summary>
+    public void FiguresChecked(int figures, int unverified)
+    {
+        checkedAnswers.Add(1, new KeyValuePair<string, object?>("all_verified", unverified == 0 ? "true" : "false"));
+        if (unverified > 0)
+            unverifiedFigures.Add(unverified);
     }
 
     public void Answered(string outcome, double elapsedMs)

@@ -80,7 +80,18 @@ public sealed record LlmAnswer(
     /// <summary>A line for the user when something went wrong (e.g. AI commentary unavailable).</summary>
     [property: Id(6)] string? Notice = null,
     /// <summary>Time spent waiting for a free slot to the LLM.</summary>
-    [property: Id(7)] double QueuedMs = 0);
+    [property: Id(7)] double QueuedMs = 0,
+    /// <summary>Every figure the answer states, checked against this turn's data (empty when the text came from the tools).</summary>
+    [property: Id(8)] IReadOnlyList<CheckedFigure>? Figures = null);
+
+/// <summary>A figure as the answer wrote it, and the tool field (or the user's data) it equals; null when none does.</summary>
+[GenerateSerializer, Immutable]
+public sealed record CheckedFigure(
+    [property: Id(0)] string Text,
+    [property: Id(1)] string? Source)
+{
+    public bool Verified => Source is not null;
+}
 
 public enum LlmOutcome
 {

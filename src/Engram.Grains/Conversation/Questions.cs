@@ -40,7 +40,7 @@ public sealed class Questions(IOptions<LlmOptions> llm, PriceCharts charts)
                 : new ChatReply(text);
         // Last, once nothing can fail: a history entry only for an answer the user is actually sent.
         if (question.Remember)
-            session.AppendExchange(question.Question, answer.CleanText);
+            session.AppendExchange(question.Question, ReplyFormatter.Answered(answer));
         return reply;
     }
 }

@@ -2,12 +2,16 @@ using System.Globalization;
 using System.Text;
 using Engram.Abstractions.Conversation;
 using Engram.Abstractions.Users;
+using Engram.Agent;
 
 namespace Engram.Grains.Conversation;
 
 /// <summary>Shapes an LLM answer for the user's chosen format.</summary>
 public static class ReplyFormatter
 {
+    /// <summary>Figures listed in a detailed reply; an answer with more is unusual and the list would swamp it.</summary>
+    private const int FiguresListed = 20;
+
     /// <summary>
     /// clean: what to read (no reasoning, no tool artefacts). detailed: plus the tools called with
     /// their key figures, the data timestamp, the model and the time taken. raw: the model's output
@@ -45,6 +49,7 @@ public static class ReplyFormatter
                     text.Append(CultureInfo.InvariantCulture, $" (+{answer.QueuedMs / 1000:0.0} s queued)");
                 if (answer.Outcome != LlmOutcome.Answered)
                     text.Append(" · ").Append(answer.Outcome);
+                AppendFiguresChecked(text, answer.Figures ?? []);
                 return text.ToString();
 
             default:
@@ -53,8 +58,34 @@ public static class ReplyFormatter
         }
     }
 
+    /// <summary>
+    /// What the model's answer counts as once checked: its text, or — when most of its figures are not Engram's
+    /// (<see cref="FigureCheck.MostlyUnverified"/>) and the tools have something to show — the tools' summaries.
+    /// The history the model sees next time holds the same, so an invented figure is not fed back to it.
+    /// </summary>
+    public static string Answered(LlmAnswer answer) =>
+        Replaced(answer) ? ToolSummaries(answer) : answer.CleanText;
+
+    private static bool Replaced(LlmAnswer answer) =>
+        answer.Figures is { } figures && FigureCheck.MostlyUnverified(figures) && answer.Tools.Any(t => !t.IsError);
+
+    private static string ToolSummaries(LlmAnswer answer) =>
+        string.Join("\n\n", answer.Tools.Where(t => !t.IsError).Select(t => t.Summary));
+
     private static void AppendClean(StringBuilder text, LlmAnswer answer, string? lead)
     {
+        var unverified = (answer.Figures ?? []).Where(f => !f.Verified).Select(f => f.Text).Distinct().ToList();
+        if (Replaced(answer))
+        {
+            // With a lead, the lead already is the tools' summary.
+            text.Append(lead ?? ToolSummaries(answer));
+            text.Append(CultureInfo.InvariantCulture,
+                $"\n\n⚠️ The model's answer quoted {unverified.Count} figures that are not from Engram's data ({string.Join(", ", unverified)}), so here are the tools' own figures instead.");
+            if (answer.Notice is not null)
+                text.Append("\n\n⚠️ ").Append(answer.Notice);
+            return;
+        }
+
         if (lead is not null)
         {
             text.Append(lead);
@@ -66,7 +97,23 @@ public static class ReplyFormatter
         {
             text.Append(answer.CleanText);
         }
+        if (unverified.Count > 0)
+        {
+            text.Append("\n\n⚠️ ").Append(unverified.Count == 1 ? "1 figure here is" : $"{unverified.Count} figures here are")
+                .Append(" not from Engram's data: ").Append(string.Join(", ", unverified));
+        }
         if (answer.Notice is not null)
             text.Append("\n\n⚠️ ").Append(answer.Notice);
+    }
+
+    private static void AppendFiguresChecked(StringBuilder text, IReadOnlyList<CheckedFigure> figures)
+    {
+        if (figures.Count == 0)
+            return;
+        text.Append(CultureInfo.InvariantCulture, $"\nFigures checked: {figures.Count(f => f.Verified)} of {figures.Count} from Engram's data");
+        foreach (var figure in figures.Take(FiguresListed))
+            text.Append("\n").Append(figure.Verified ? "✓ " : "✗ ").Append(figure.Text).Append(" — ").Append(figure.Source ?? "not in this turn's data");
+        if (figures.Count > FiguresListed)
+            text.Append(CultureInfo.InvariantCulture, $"\n… and {figures.Count - FiguresListed} more");
     }
 }

@@ -54,6 +54,31 @@ public sealed class ConversationTests(ConversationFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task The_signal_tool_gives_its_figures_and_an_answer_quoting_other_figures_is_marked_or_replaced()
+    {
+        var before = Llm.Requests.Count;
+        Llm.Enqueue(ScriptedReply.ToolCall("generate_signal", new { pair = "BTC" }),
+            ScriptedReply.Text("BTC closed at 19,093.63 and I see it at 71,200 by Friday."));
+        var marked = await Say("should I buy bitcoin now?");
+        Assert.Equal("BTC closed at 19,093.63 and I see it at 71,200 by Friday.\n\n⚠️ 1 figure here is not from Engram's data: 71,200", marked);
+
+        // What the model was given: the price, its candle time, every rule's figures and the backtest.
+        var signal = JsonNode.Parse(Assert.Single(Llm.Requests[before + 1].ToolResults).Content!)!;
+        Assert.Equal(19093.63, signal["price"]!.GetValue<double>());
+        Assert.NotNull(signal["lastCandleCloseTime"]);
+        Assert.Equal(5, signal["rules"]!.AsArray().Count);
+        Assert.InRange(signal["rules"]!.AsArray().Single(r => r!["rule"]!.GetValue<string>() == "rsi")!["values"]!["rsi14"]!.GetValue<double>(), 0, 100);
+        Assert.True(signal["backtest"]!["cases"]!.GetValue<int>() > 0);
+
+        Llm.Enqueue(ScriptedReply.ToolCall("generate_signal", new { pair = "BTC" }),
+            ScriptedReply.Text("RSI is 61.37, support 18,251.5 and the target 24,817.25."));
+        var replaced = await Say("and what are the levels?");
+        Assert.StartsWith("BTCUSDT 1h: ", replaced);
+        Assert.Contains("quoted 3 figures that are not from Engram's data (61.37, 18,251.5, 24,817.25), so here are the tools' own figures instead.", replaced);
+        Assert.DoesNotContain("the target", replaced);
+    }
+
+    [Fact]
     public async Task Detailed_and_raw_formats_show_tools_model_and_reasoning()
     {
         Assert.Contains("detailed", await Say("/format detailed"));
