@@ -8,4 +8,7 @@ public static class StorageNames
 
     /// <summary>Shared, rebuildable data such as market caches and alert indexes.</summary>
     public const string Market = "market";
+
+    /// <summary>The live track record of Engram's signals: not rebuildable, kept like user data.</summary>
+    public const string Signals = "signals";
 }

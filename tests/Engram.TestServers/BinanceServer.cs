@@ -95,6 +95,18 @@ public sealed class BinanceServer : IAsyncDisposable
         _prices.TryGetValue(symbol, out var scripted) ? scripted
         : Series(symbol, "1h") is { Length: > 0 } hourly ? hourly[^1].Close : null;
 
+    /// <summary>
+    /// The exchange's "now" for <c>klines</c>: from here on only candles closed by then are served, as if the CSV
+    /// ended there; moving it forward makes the next candles appear, as time does on the real exchange. Null serves all.
+    /// </summary>
+    public DateTimeOffset? MarketTime
+    {
+        get => Interlocked.Read(ref _marketTimeMs) is var ms && ms == long.MaxValue ? null : DateTimeOffset.FromUnixTimeMilliseconds(ms);
+        set => Interlocked.Exchange(ref _marketTimeMs, value?.ToUnixTimeMilliseconds() ?? long.MaxValue);
+    }
+
+    private long _marketTimeMs = long.MaxValue;
+
     /// <summary>Requests answered per endpoint ("klines", "ticker/price", "ticker/24hr", "exchangeInfo", "other").</summary>
     public IReadOnlyDictionary<string, int> RequestCounts => new Dictionary<string, int>(_requests);
 
@@ -235,6 +247,9 @@ public sealed class BinanceServer : IAsyncDisposable
             return Error(400, -1130, "Data sent for parameter 'limit' is not valid.");
 
         var rows = Series(symbol, interval);
+        var marketTime = Interlocked.Read(ref _marketTimeMs);
+        if (marketTime != long.MaxValue)
+            rows = rows[..LowerBound(rows, marketTime - intervalMs + 1)]; // candles closed by the market time
         int from, to; // [from, to)
         if (start is { } s)
         {

@@ -3,6 +3,7 @@ using Engram.Agent;
 using Engram.Charts;
 using Engram.Grains.Alerts;
 using Engram.Grains.Market;
+using Engram.Trading.Tools;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -18,6 +19,7 @@ public static class ConversationRegistration
     public static IServiceCollection AddEngramConversation(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddCachedMarketData(configuration);
+        services.TryAddSingleton<ILiveTrackRecord, Signals.GrainLiveTrackRecord>();
         services.AddEngramCharts(configuration);
         services.AddSingleton<LlmClientFactory>();
         services.AddSingleton<LlmGate>();

@@ -94,7 +94,7 @@ public static class EngramCluster
         // Enums by name, so an operator reading the state in Redis sees "Above", not 0.
         serializerOptions.JsonSerializerOptions.Converters.Add(new JsonStringEnumConverter());
         var serializer = new SystemTextJsonGrainStorageSerializer(Options.Create(serializerOptions));
-        foreach (var name in new[] { StorageNames.Users, StorageNames.Market })
+        foreach (var name in new[] { StorageNames.Users, StorageNames.Market, StorageNames.Signals })
         {
             silo.AddRedisGrainStorage(name, o =>
             {

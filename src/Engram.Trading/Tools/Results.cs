@@ -105,7 +105,8 @@ public sealed record Backtest(
 /// <param name="TakeProfit">Entry ± 3 ATR; null for HOLD.</param>
 /// <param name="HorizonCandles">Candles the signal is meant to play out over; the backtest uses the same.</param>
 /// <param name="Rules">All five rules, each with its figures, threshold and vote.</param>
-/// <param name="Backtest">The same signal replayed over the pair's history; null when there is too little of it.</param>
+/// <param name="Backtest">The same signal replayed over the pair's history.</param>
+/// <param name="LiveRecord">How Engram's own BUY/SELL signals on this pair and timeframe did; null without a record (pure tools) or when it could not be read.</param>
 public sealed record TradingSignal(
     string Symbol,
     string Timeframe,
@@ -121,7 +122,8 @@ public sealed record TradingSignal(
     string Horizon,
     IReadOnlyList<RuleReading> Rules,
     Backtest? Backtest,
-    IReadOnlyList<string> Notes) : IToolResult
+    IReadOnlyList<string> Notes,
+    LiveRecord? LiveRecord = null) : IToolResult
 {
     /// <summary>Stop and target distances in ATR, for a reader checking the levels.</summary>
     public double StopAtr => SignalRules.StopAtr;
@@ -145,6 +147,7 @@ public sealed record TradingSignal(
                 ? $"Backtest: {b.Assessment}"
                 : $"Backtest: {b.Favourable} of {b.Cases} past {Action.ToString().ToUpperInvariant()} signals favourable ({FormatPct(b.HitRatePct)}; 95% lower bound {FormatPct(b.WilsonLowerBoundPct)}), {b.Grade.ToString().ToLowerInvariant()} confidence"
             : "",
+        LiveRecord?.Describe($"{Symbol} {Timeframe}") ?? "",
         .. Notes,
     ]);
 

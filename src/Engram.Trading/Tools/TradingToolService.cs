@@ -14,8 +14,14 @@ public sealed partial class TradingToolService(
     IMarketDataProvider provider,
     SymbolNormalizer symbols,
     IOptions<TradingOptions> options,
-    ILogger<TradingToolService> logger)
+    ILogger<TradingToolService> logger,
+    TimeProvider clock,
+    ILiveTrackRecord? liveRecord = null)
 {
+    /// <summary>A failing live record is logged at most this often, not once per signal.</summary>
+    private static readonly TimeSpan RecordFailureLogEvery = TimeSpan.FromMinutes(1);
+    private long lastRecordFailureLog;
+
     private TradingOptions Options => options.Value;
 
     /// <summary>analyze_market(pair, timeframe).</summary>
@@ -65,8 +71,34 @@ public sealed partial class TradingToolService(
                 notes.Add(contextNote);
             }
 
-            return TradingTools.GenerateSignal(symbol.Symbol, tf, candles, notes, Options.AnalysisCandles);
+            var signal = TradingTools.GenerateSignal(symbol.Symbol, tf, candles, notes, Options.AnalysisCandles);
+            return await WithLiveRecordAsync(signal, cancellationToken).ConfigureAwait(false);
         });
+
+    /// <summary>Records the signal and adds how Engram's earlier ones did; the signal stands without it if the record fails.</summary>
+    private async Task<TradingSignal> WithLiveRecordAsync(TradingSignal signal, CancellationToken cancellationToken)
+    {
+        if (liveRecord is null)
+        {
+            return signal;
+        }
+
+        try
+        {
+            return signal with { LiveRecord = await liveRecord.RecordAsync(signal, cancellationToken).ConfigureAwait(false) };
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            var now = clock.GetUtcNow().UtcTicks;
+            var last = Interlocked.Read(ref lastRecordFailureLog);
+            if (now - last >= RecordFailureLogEvery.Ticks && Interlocked.CompareExchange(ref lastRecordFailureLog, now, last) == last)
+            {
+                LogLiveRecordFailed(logger, signal.Symbol, signal.Timeframe, ex.GetType().Name, ex.Message);
+            }
+
+            return signal with { Notes = [.. signal.Notes, "The live track record could not be read just now; the backtest above still holds."] };
+        }
+    }
 
     /// <summary>get_confidence_score for a signal returned by <see cref="GenerateSignalAsync"/>.</summary>
     public Task<ToolResult<ConfidenceReport>> GetConfidenceScoreAsync(TradingSignal signal, CancellationToken cancellationToken = default) =>
@@ -209,6 +241,9 @@ public sealed partial class TradingToolService(
             return new ToolError(ex.Kind == MarketDataErrorKind.NoData ? ToolErrorCode.InsufficientHistory : ToolErrorCode.MarketDataUnavailable, ex.Message);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Live track record of {Symbol} {Timeframe} unavailable ({Error}: {Message}); signals go out without it (logged at most once a minute)")]
+    private static partial void LogLiveRecordFailed(ILogger logger, string symbol, string timeframe, string error, string message);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Market data failure ({Kind}): {Message}")]
     private static partial void LogMarketDataFailure(ILogger logger, MarketDataErrorKind kind, string message);
