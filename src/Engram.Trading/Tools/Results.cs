@@ -141,7 +141,7 @@ public sealed record TradingSignal(
             ? $"Entry {FormatPrice(entry)}, stop-loss {FormatPrice(sl)}, take-profit {FormatPrice(tp)} (2 and 3 ATR; ATR {FormatPrice(Atr)})"
             : "",
         $"Horizon: {Horizon}",
-        "Rules: " + string.Join("; ", Rules.Select(Describe)),
+        string.Join('\n', Rules.Select(Describe)),
         Backtest is { } b
             ? b.Cases == 0
                 ? $"Backtest: {b.Assessment}"
@@ -151,8 +151,25 @@ public sealed record TradingSignal(
         .. Notes,
     ]);
 
+    /// <summary>"• rsi 0: neutral, between 30 and 70 (no vote) — RSI(14) 42.44".</summary>
     private static string Describe(RuleReading rule) =>
-        $"{rule.Rule} {rule.Vote:+0;-0;0} ({rule.Detail}: {string.Join(", ", rule.Values.Where(v => !v.Key.EndsWith("Below", StringComparison.Ordinal) && !v.Key.EndsWith("Above", StringComparison.Ordinal)).Select(v => $"{v.Key} {FormatValue(v.Key, v.Value)}"))})";
+        $"• {rule.Rule} {rule.Vote:+0;-0;0}: {rule.Detail} — "
+        + string.Join(", ", rule.Values.Where(v => Labels.ContainsKey(v.Key)).Select(v => $"{Labels[v.Key]} {FormatValue(v.Key, v.Value)}"));
+
+    /// <summary>How each rule value reads in a summary; thresholds are in the detail already.</summary>
+    private static readonly Dictionary<string, string> Labels = new(StringComparer.Ordinal)
+    {
+        ["close"] = "close",
+        ["ema20"] = "EMA20",
+        ["ema20FiveCandlesAgo"] = "EMA20 5 candles ago",
+        ["ema50"] = "EMA50",
+        ["ema200"] = "EMA200",
+        ["histogram"] = "histogram",
+        ["previousHistogram"] = "previous",
+        ["rsi14"] = "RSI(14)",
+        ["lowerBand"] = "lower band",
+        ["upperBand"] = "upper band",
+    };
 
     private static string FormatValue(string key, double value) =>
         key.StartsWith("rsi", StringComparison.Ordinal) ? value.ToString("0.0#", System.Globalization.CultureInfo.InvariantCulture)

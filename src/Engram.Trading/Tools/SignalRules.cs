@@ -80,9 +80,9 @@ public static class SignalRules
         readings.Add(new RuleReading("rsi", votes.Rsi,
             new Dictionary<string, double> { ["rsi14"] = Pct(rsi), ["oversoldBelow"] = Oversold, ["overboughtAbove"] = Overbought },
             $"+1 when RSI(14) is below {Oversold} (oversold), −1 when above {Overbought} (overbought)",
-            votes.Rsi > 0 ? $"RSI {Number(rsi)} oversold"
-            : votes.Rsi < 0 ? $"RSI {Number(rsi)} overbought"
-            : $"RSI {Number(rsi)} neutral (no vote)"));
+            votes.Rsi > 0 ? $"oversold, below {Oversold}"
+            : votes.Rsi < 0 ? $"overbought, above {Overbought}"
+            : $"neutral, between {Oversold} and {Overbought} (no vote)"));
         readings.Add(new RuleReading("bollinger", votes.Bollinger,
             new Dictionary<string, double> { ["close"] = Price(close), ["lowerBand"] = Price(s.BollingerLower[i]), ["upperBand"] = Price(s.BollingerUpper[i]) },
             "+1 when the close is below the lower Bollinger band (20, 2), −1 when above the upper band",
@@ -91,8 +91,6 @@ public static class SignalRules
             : "close inside the Bollinger bands (no vote)"));
         return Action(score, rsi);
     }
-
-    private static string Number(double value) => Pct(value).ToString("0.0#", System.Globalization.CultureInfo.InvariantCulture);
 
     private static SignalAction Action(int score, double rsi) =>
         score >= BuyThreshold && rsi < Overbought ? SignalAction.Buy

@@ -135,7 +135,8 @@ public sealed class TradingToolsTests
         Assert.Contains("\"backtest\":{", json);
         var summary = signal.ToSummary();
         Assert.Contains("price ", summary);
-        Assert.Contains("rsi14", summary);
+        Assert.Contains("• rsi ", summary);
+        Assert.Contains("RSI(14) " + rsi.Values["rsi14"].ToString("0.0#", System.Globalization.CultureInfo.InvariantCulture), summary);
         Assert.Contains("Backtest:", summary);
     }
 
