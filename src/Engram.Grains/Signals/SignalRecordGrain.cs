@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Engram.Abstractions.Signals;
 using Engram.Trading.MarketData;
 using Engram.Trading.Tools;
@@ -53,7 +54,11 @@ internal sealed partial class SignalRecordGrain(
     /// <summary>The exchange serves at most this many candles per request.</summary>
     private const int MaxCandles = 1000;
 
+    /// <summary>An outcome changes only when a candle closes; the candle cache refreshes no faster than this either.</summary>
+    private static readonly TimeSpan ScoreAtMostEvery = TimeSpan.FromSeconds(5);
+
     private bool reminderRegistered;
+    private DateTimeOffset lastScored = DateTimeOffset.MinValue;
     private DateTimeOffset lastFailureLogged = DateTimeOffset.MinValue;
 
     public static string Key(string symbol, string timeframe) => $"{symbol}/{timeframe}";
@@ -111,8 +116,10 @@ internal sealed partial class SignalRecordGrain(
     private async Task<bool> ScoreAsync()
     {
         var open = record.State.Open;
-        if (open.Count == 0)
+        var now = clock.GetUtcNow();
+        if (open.Count == 0 || now - lastScored < ScoreAtMostEvery)
             return false;
+        lastScored = now;
         var (symbol, timeframe) = ParseKey(this.GetPrimaryKeyString());
         IReadOnlyList<Candle> candles;
         try
@@ -122,7 +129,6 @@ internal sealed partial class SignalRecordGrain(
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // Scored at the next ask or reminder; nothing is lost by waiting.
-            var now = clock.GetUtcNow();
             if (now - lastFailureLogged >= TimeSpan.FromMinutes(1))
             {
                 lastFailureLogged = now;
@@ -234,15 +240,33 @@ public static class SignalScoring
 
 }
 
-/// <summary>The silo's <see cref="ILiveTrackRecord"/>: one <see cref="ISignalRecordGrain"/> per pair and timeframe.</summary>
-public sealed class GrainLiveTrackRecord(IGrainFactory grains) : ILiveTrackRecord
+/// <summary>
+/// The silo's <see cref="ILiveTrackRecord"/>: one <see cref="ISignalRecordGrain"/> per pair and timeframe. The record
+/// changes at most once a candle, so each silo reuses what the grain last said for a few seconds instead of asking
+/// again for every signal of a busy pair — unless this signal is a candle the grain has not been told about.
+/// </summary>
+public sealed class GrainLiveTrackRecord(IGrainFactory grains, TimeProvider clock) : ILiveTrackRecord
 {
+    /// <summary>How long a silo reuses the grain's answer.</summary>
+    public static readonly TimeSpan ReuseFor = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<string, (LiveRecord Record, DateTimeOffset RecordedUpTo, DateTimeOffset At)> recent = new(StringComparer.Ordinal);
+
     public async Task<LiveRecord> RecordAsync(TradingSignal signal, CancellationToken cancellationToken)
     {
-        var grain = grains.GetGrain<ISignalRecordGrain>(SignalRecordGrain.Key(signal.Symbol, signal.Timeframe));
-        var view = signal is { Action: not SignalAction.Hold, Entry: { } entry, StopLoss: { } stop, TakeProfit: { } target }
-            ? await grain.RecordAsync(new GivenSignal(signal.Action == SignalAction.Buy, entry, stop, target, signal.LastCandleCloseTime, signal.HorizonCandles)).WaitAsync(cancellationToken)
+        var key = SignalRecordGrain.Key(signal.Symbol, signal.Timeframe);
+        var now = clock.GetUtcNow();
+        var trade = signal is { Action: not SignalAction.Hold, Entry: not null, StopLoss: not null, TakeProfit: not null };
+        if (recent.TryGetValue(key, out var last) && now - last.At < ReuseFor && (!trade || last.RecordedUpTo >= signal.LastCandleCloseTime))
+            return last.Record;
+
+        var grain = grains.GetGrain<ISignalRecordGrain>(key);
+        var view = trade
+            ? await grain.RecordAsync(new GivenSignal(signal.Action == SignalAction.Buy, signal.Entry!.Value, signal.StopLoss!.Value, signal.TakeProfit!.Value,
+                signal.LastCandleCloseTime, signal.HorizonCandles)).WaitAsync(cancellationToken)
             : await grain.GetAsync().WaitAsync(cancellationToken);
-        return LiveRecord.From(view.TargetHits, view.StopHits, view.Expired, view.Open, view.Since);
+        var record = LiveRecord.From(view.TargetHits, view.StopHits, view.Expired, view.Open, view.Since);
+        recent[key] = (record, trade ? signal.LastCandleCloseTime : last.RecordedUpTo, now);
+        return record;
     }
 }

@@ -43,7 +43,7 @@ public static class ConversationCluster
             var serializerOptions = new SystemTextJsonGrainStorageSerializerOptions();
             serializerOptions.JsonSerializerOptions.Converters.Add(new JsonStringEnumConverter());
             var serializer = new SystemTextJsonGrainStorageSerializer(Options.Create(serializerOptions));
-            foreach (var name in new[] { StorageNames.Users, StorageNames.Market })
+            foreach (var name in new[] { StorageNames.Users, StorageNames.Market, StorageNames.Signals })
             {
                 silo.AddRedisGrainStorage(name, o =>
                 {
