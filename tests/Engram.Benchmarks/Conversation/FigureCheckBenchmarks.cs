@@ -12,7 +12,7 @@ namespace Engram.Benchmarks.Conversation;
 /// Checking an answer's figures: the work added to every model answer. Real tool results (analyze_market and
 /// generate_signal on 1,000 BTC hourly candles) and an answer of the usual length quoting a dozen figures.
 /// </summary>
-[MemoryDiagnoser]
+[MemoryDiagnoser, MedianColumn]
 public class FigureCheckBenchmarks
 {
     private IReadOnlyList<ToolInvocation> tools = [];
@@ -43,6 +43,12 @@ public class FigureCheckBenchmarks
             Your 0.5 BTC at 18,500 is worth about 9,550 now — a level I would watch is 21,000.
             Not financial advice.
             """;
+        // The benchmark measures a realistic check only if it finds what a reader would: two invented figures.
+        var figures = FigureCheck.Check(answer, tools, user, "should I buy bitcoin now?");
+        var unverified = string.Join(", ", figures.Where(f => !f.Verified).Select(f => f.Text));
+        if (unverified != "9,550, 21,000")
+            throw new InvalidOperationException($"Expected 9,550 and 21,000 unverified, got [{unverified}] of {figures.Count}: {string.Join(" ", figures.Select(f => f.Text))}");
+        Console.WriteLine($"// {figures.Count} figures, unverified: {unverified}");
     }
 
     [Benchmark]
