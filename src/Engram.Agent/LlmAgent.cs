@@ -20,6 +20,7 @@ public sealed partial class LlmAgent(
     TradingToolService trading,
     LlmGate gate,
     IOptions<LmStudioOptions> lmStudio,
+    IOptions<LlmOptions> llm,
     LlmMetrics metrics,
     TimeProvider clock,
     ILogger<LlmAgent> logger)
@@ -29,16 +30,20 @@ public sealed partial class LlmAgent(
 
     private readonly TimeSpan timeout = TimeSpan.FromSeconds(lmStudio.Value.Timeout);
 
-    public async Task<LlmAnswer> AskAsync(LlmRequest request, CancellationToken cancellationToken = default)
+    /// <summary>Cleared the first time the server answers a streamed request only when asked again without streaming.</summary>
+    private volatile bool streaming = llm.Value.Stream;
+
+    /// <param name="onDraft">Called with the answer's cleaned text so far while the server streams it (never for tool rounds).</param>
+    public async Task<LlmAnswer> AskAsync(LlmRequest request, Action<string>? onDraft = null, CancellationToken cancellationToken = default)
     {
-        var answer = await AnswerAsync(request, cancellationToken);
+        var answer = await AnswerAsync(request, onDraft, cancellationToken);
         metrics.Answered(answer.Outcome.ToString(), answer.ElapsedMs);
         foreach (var tool in answer.Tools.Skip(request.PrecomputedTools?.Count ?? 0))
             metrics.Tool(tool.Name, tool.IsError, tool.ElapsedMs);
         return answer;
     }
 
-    private async Task<LlmAnswer> AnswerAsync(LlmRequest request, CancellationToken cancellationToken)
+    private async Task<LlmAnswer> AnswerAsync(LlmRequest request, Action<string>? onDraft, CancellationToken cancellationToken)
     {
         var queuedAt = Stopwatch.GetTimestamp();
         using var slot = await gate.EnterAsync(cancellationToken);
@@ -67,8 +72,8 @@ public sealed partial class LlmAgent(
 
         try
         {
-            var response = await clients.ChatClient.GetResponseAsync(messages, options, deadline.Token);
-            return Answer(request, response, LlmOutcome.Answered, [.. precomputed, .. tools.Invocations], started, queuedMs);
+            var (response, streamedText) = await RespondAsync(messages, options, onDraft, deadline.Token);
+            return Answer(request, response, LlmOutcome.Answered, [.. precomputed, .. tools.Invocations], started, queuedMs, streamedText);
         }
         catch (ClientResultException ex) when (ex.Status == 400 && options.Tools is not null && !deadline.IsCancellationRequested)
         {
@@ -100,6 +105,42 @@ public sealed partial class LlmAgent(
 
     public LlmGate Gate => gate;
 
+    /// <summary>
+    /// The model's response, streamed when the server streams: <paramref name="onDraft"/> sees the final round's text
+    /// grow (a tool round starts it again), and that text is the answer. A server that answers a streamed request
+    /// with an empty stream (no SSE, as servers without streaming reply) is asked once more without streaming, and
+    /// this silo stops asking it to stream.
+    /// </summary>
+    private async Task<(ChatResponse Response, string? Text)> RespondAsync(List<ChatMessage> messages, ChatOptions options, Action<string>? onDraft, CancellationToken cancellationToken)
+    {
+        if (onDraft is null || !streaming)
+            return (await clients.ChatClient.GetResponseAsync(messages, options, cancellationToken), null);
+
+        var updates = new List<ChatResponseUpdate>();
+        var text = new StringBuilder();
+        await foreach (var update in clients.ChatClient.GetStreamingResponseAsync(messages, options, cancellationToken))
+        {
+            updates.Add(update);
+            if (update.Contents.Any(c => c is FunctionCallContent or FunctionResultContent))
+            {
+                text.Clear(); // a tool round: the answer is still to come
+                continue;
+            }
+            if (update.Role is { } role && role != ChatRole.Assistant || update.Text.Length == 0)
+                continue;
+            text.Append(update.Text);
+            if (ModelText.Clean(text.ToString()) is { Length: > 0 } shown)
+                onDraft(shown);
+        }
+        if (updates.Count > 0)
+            return (updates.ToChatResponse(), text.ToString());
+
+        var whole = await clients.ChatClient.GetResponseAsync(messages, options, cancellationToken);
+        streaming = false;
+        LogNotStreaming(clients.Endpoint);
+        return (whole, null);
+    }
+
     private List<ChatMessage> BuildMessages(LlmRequest request)
     {
         var settings = request.User.Settings;
@@ -124,7 +165,9 @@ public sealed partial class LlmAgent(
         return messages;
     }
 
-    private LlmAnswer Answer(LlmRequest request, ChatResponse response, LlmOutcome outcome, IReadOnlyList<ToolInvocation> tools, long started, double queuedMs)
+    /// <param name="streamedText">The final round's text as streamed; null takes it from <paramref name="response"/>.</param>
+    private LlmAnswer Answer(LlmRequest request, ChatResponse response, LlmOutcome outcome, IReadOnlyList<ToolInvocation> tools, long started, double queuedMs,
+        string? streamedText = null)
     {
         var raw = new StringBuilder();
         foreach (var message in response.Messages.Where(m => m.Role == ChatRole.Assistant))
@@ -146,7 +189,7 @@ public sealed partial class LlmAgent(
             }
         }
 
-        var final = response.Messages.LastOrDefault(m => m.Role == ChatRole.Assistant)?.Text;
+        var final = streamedText ?? response.Messages.LastOrDefault(m => m.Role == ChatRole.Assistant)?.Text;
         var clean = ModelText.Clean(final);
         string? notice = null;
         IReadOnlyList<CheckedFigure> figures = [];
@@ -217,6 +260,9 @@ public sealed partial class LlmAgent(
     }
 
     private static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "…";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The LLM server at {Endpoint} answered a streamed request with an empty stream; answers are asked for whole from now on")]
+    private partial void LogNotStreaming(string endpoint);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "LLM queue full for user {UserId} ({InFlight} in flight, {Queued} queued)")]
     private partial void LogBusy(long userId, int inFlight, int queued);

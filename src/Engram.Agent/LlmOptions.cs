@@ -43,6 +43,12 @@ public sealed class LlmOptions : IValidatableObject
     /// <summary>Rounds of tool calls the model may make for one question.</summary>
     [Range(1, 20)] public int MaxToolRounds { get; set; } = 5;
 
+    /// <summary>
+    /// Ask the server to stream answers, so the reply grows in the chat while the model writes. A server that does not
+    /// stream is asked again without, and this silo stops asking it to stream.
+    /// </summary>
+    public bool Stream { get; set; } = true;
+
     /// <summary>Longest question passed to the model; longer ones are refused before any LLM call.</summary>
     [Range(10, 100_000)] public int MaxQuestionChars { get; set; } = 2_000;
 

@@ -71,6 +71,8 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
             return DeliveryOutcome.Delivered;
 
         var keyboard = Keyboard(userId, reply.Buttons);
+        if (reply.EditMessageId is { } draft)
+            return await ReplaceDraftAsync(chatId, (int)draft, reply, keyboard, cancellationToken);
         if (reply.Photo is { } photo)
         {
             var caption = reply.Text.Length <= TelegramText.MaxCaptionLength ? reply.Text : "";
@@ -93,6 +95,51 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
                 return outcome;
         }
         return DeliveryOutcome.Delivered;
+    }
+
+    /// <summary>
+    /// The final text of a streamed answer: its first part replaces the draft (an edit, which is also safe to repeat),
+    /// the rest follow as new messages, then the photo if there is one. A draft the user deleted gets a new message.
+    /// </summary>
+    private async Task<DeliveryOutcome> ReplaceDraftAsync(long chatId, int draft, ChatReply reply, InlineKeyboardMarkup? keyboard, CancellationToken cancellationToken)
+    {
+        var parts = TelegramText.Split(reply.Text);
+        for (var i = 0; i < parts.Count; i++)
+        {
+            var plain = parts[i];
+            var markup = i == parts.Count - 1 && reply.Photo is null ? keyboard : null;
+            var outcome = i == 0
+                ? await SendWithRetriesAsync(chatId,
+                    ct => EditOrSendAsync(chatId, draft, TelegramText.Html(plain), ParseMode.Html, markup, ct),
+                    ct => EditOrSendAsync(chatId, draft, plain, ParseMode.None, markup, ct),
+                    cancellationToken)
+                : await SendWithRetriesAsync(chatId,
+                    ct => client.SendMessage(chatId, TelegramText.Html(plain), ParseMode.Html, replyMarkup: markup, cancellationToken: ct),
+                    ct => client.SendMessage(chatId, plain, ParseMode.None, replyMarkup: markup, cancellationToken: ct),
+                    cancellationToken);
+            if (outcome != DeliveryOutcome.Delivered)
+                return outcome;
+        }
+        return reply.Photo is { } photo
+            ? await SendWithRetriesAsync(chatId, ct => client.SendPhoto(chatId, InputFile.FromStream(new MemoryStream(photo), "chart.png"),
+                replyMarkup: keyboard, cancellationToken: ct), null, cancellationToken)
+            : DeliveryOutcome.Delivered;
+    }
+
+    private async Task EditOrSendAsync(long chatId, int messageId, string text, ParseMode parseMode, InlineKeyboardMarkup? markup, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await client.EditMessageText(chatId, messageId, text, parseMode, replyMarkup: markup, cancellationToken: cancellationToken);
+        }
+        catch (ApiRequestException ex) when (ex.ErrorCode == 400 && ex.Message.Contains("message is not modified", StringComparison.OrdinalIgnoreCase))
+        {
+            // A retried edit that had already gone through: the draft already shows the final text.
+        }
+        catch (ApiRequestException ex) when (ex.ErrorCode == 400 && ex.Message.Contains("message to edit not found", StringComparison.OrdinalIgnoreCase))
+        {
+            await client.SendMessage(chatId, text, parseMode, replyMarkup: markup, cancellationToken: cancellationToken);
+        }
     }
 
     /// <param name="plainFallback">Sent instead when Telegram cannot parse the HTML entities.</param>
@@ -223,6 +270,96 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
 
     public IAsyncDisposable BeginTyping(long chatId) => new Typing(client, chatId);
 
+    public IAnswerDraft BeginDraft(long chatId) => new Draft(this, chatId);
+
+    /// <summary>One edit of a draft: sent as plain text (a half-written answer can break HTML), within the chat's limits.</summary>
+    private async Task<int?> ShowDraftAsync(long chatId, int? messageId, string text)
+    {
+        // A draft never waits long for the limits: the next second brings a newer text anyway.
+        using var budget = new CancellationTokenSource(Draft.Every);
+        if (!await WaitForLimitsAsync(chatId, budget.Token))
+            return messageId;
+        var shown = text.Length <= TelegramText.MaxMessageLength - 2 ? text + " …" : text[..(TelegramText.MaxMessageLength - 2)] + " …";
+        try
+        {
+            if (messageId is { } id)
+            {
+                await client.EditMessageText(chatId, id, shown, ParseMode.None);
+                return id;
+            }
+            var message = await client.SendMessage(chatId, shown, ParseMode.None);
+            metrics.MessageSent();
+            return message.MessageId;
+        }
+        catch (Exception ex) when (ex is RequestException or HttpRequestException or TaskCanceledException)
+        {
+            // Cosmetic: the final text is delivered by the outbox whatever happens to the draft.
+            LogDraftFailed(chatId, ex.GetType().Name, ex.Message);
+            return messageId;
+        }
+    }
+
+    /// <summary>
+    /// A streamed answer in one message: once the model has been writing for <see cref="Every"/>, the words so far are
+    /// sent, then the message is edited with the latest text at most once every <see cref="Every"/> (Telegram's pace
+    /// for one chat), until disposed. An answer that is complete within the first second is sent whole, with no draft.
+    /// </summary>
+    private sealed class Draft(TelegramMessenger owner, long chatId) : IAnswerDraft
+    {
+        public static readonly TimeSpan Every = TimeSpan.FromSeconds(1);
+
+        private readonly CancellationTokenSource stop = new();
+        private readonly Lock gate = new();
+        private string? latest;
+        private Task? loop;
+        private int? messageId;
+
+        public long? MessageId => messageId;
+
+        public void Show(string textSoFar)
+        {
+            lock (gate)
+            {
+                latest = textSoFar;
+                loop ??= Task.Run(ShowLatestAsync);
+            }
+        }
+
+        private async Task ShowLatestAsync()
+        {
+            string? shown = null;
+            while (true)
+            {
+                try
+                {
+                    await Task.Delay(Every, stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                string? text;
+                lock (gate)
+                    text = latest;
+                if (text is not null && text != shown)
+                {
+                    messageId = await owner.ShowDraftAsync(chatId, messageId, text);
+                    shown = text;
+                }
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Task? running;
+            lock (gate)
+                running = loop;
+            await stop.CancelAsync();
+            if (running is not null)
+                await running;
+        }
+    }
+
     public void Dispose()
     {
         perChat?.Dispose();
@@ -278,6 +415,9 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sending to chat {ChatId} failed ({Error}: {Reason}); kept for a later retry")]
     private partial void LogTransient(long chatId, string error, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Showing the draft answer in chat {ChatId} failed ({Error}: {Reason}); the final text still follows")]
+    private partial void LogDraftFailed(long chatId, string error, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "answerCallbackQuery failed: {Reason}")]
     private partial void LogCallbackFailed(string reason);

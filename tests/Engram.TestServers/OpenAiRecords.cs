@@ -104,6 +104,15 @@ public sealed record ScriptedReply
 
     public ScriptedReply After(TimeSpan delay) => this with { Delay = delay };
 
+    /// <summary>When streamed: the wait before each content chunk, so the answer arrives over time as a model writes it.</summary>
+    public TimeSpan ChunkDelay { get; init; }
+
+    /// <summary>When streamed: characters per content chunk.</summary>
+    public int ChunkSize { get; init; } = 12;
+
+    /// <summary>Streams its content <paramref name="size"/> characters at a time, one chunk every <paramref name="every"/>.</summary>
+    public ScriptedReply Trickling(TimeSpan every, int size = 12) => this with { ChunkDelay = every, ChunkSize = size };
+
     private static long _nextId = Random.Shared.NextInt64(100_000_000, 900_000_000);
 
     /// <summary>A fresh numeric-string tool call id, the way LM Studio makes them.</summary>

@@ -74,6 +74,9 @@ public sealed class OpenAiServer : IAsyncDisposable
         set { lock (_gate) _models = value.ToArray(); }
     }
 
+    /// <summary>False: a streamed request gets the whole completion as JSON, as servers without streaming answer it.</summary>
+    public bool Streams { get; set; } = true;
+
     public ScriptedReply DefaultReply
     {
         get { lock (_gate) return _defaultReply; }
@@ -190,7 +193,7 @@ public sealed class OpenAiServer : IAsyncDisposable
                 case ReplyKind.HttpError or ReplyKind.Garbage:
                     await WriteRawAsync(context, reply.Kind == ReplyKind.Garbage ? 200 : reply.StatusCode, reply.RawBody ?? "", reply.RawContentType).ConfigureAwait(false);
                     break;
-                case ReplyKind.Text or ReplyKind.ToolCalls when request.Stream:
+                case ReplyKind.Text or ReplyKind.ToolCalls when request.Stream && Streams:
                     await StreamAsync(context, request, reply, aborted.Token).ConfigureAwait(false);
                     break;
                 default:
@@ -265,8 +268,12 @@ public sealed class OpenAiServer : IAsyncDisposable
         await SendAsync(new JsonObject { ["role"] = "assistant", ["content"] = "" }).ConfigureAwait(false);
         foreach (var piece in Pieces(reply.ReasoningContent))
             await SendAsync(new JsonObject { ["reasoning_content"] = piece }).ConfigureAwait(false);
-        foreach (var piece in Pieces(reply.Content))
+        foreach (var piece in Pieces(reply.Content, reply.ChunkSize))
+        {
+            if (reply.ChunkDelay > TimeSpan.Zero)
+                await Task.Delay(reply.ChunkDelay, cancellationToken).ConfigureAwait(false);
             await SendAsync(new JsonObject { ["content"] = piece }).ConfigureAwait(false);
+        }
         for (var i = 0; i < reply.ToolCalls.Count; i++)
         {
             var call = reply.ToolCalls[i];

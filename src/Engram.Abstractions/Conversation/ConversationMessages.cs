@@ -9,7 +9,9 @@ public sealed record ChatReply(
     [property: Id(1)] ReplyKind Kind = ReplyKind.Answer,
     [property: Id(2)] IReadOnlyList<ReplyButton>? Buttons = null,
     /// <summary>A PNG image (a chart); <see cref="Text"/> is its caption.</summary>
-    [property: Id(3)] byte[]? Photo = null)
+    [property: Id(3)] byte[]? Photo = null,
+    /// <summary>A draft of this answer already shown in the chat (see IAnswerDraft): the text replaces it.</summary>
+    [property: Id(4)] long? EditMessageId = null)
 {
     public static ChatReply Error(string text) => new(text, ReplyKind.Error);
     public static ChatReply Notice(string text) => new(text, ReplyKind.Notice);
@@ -82,7 +84,9 @@ public sealed record LlmAnswer(
     /// <summary>Time spent waiting for a free slot to the LLM.</summary>
     [property: Id(7)] double QueuedMs = 0,
     /// <summary>Every figure the answer states, checked against this turn's data (empty when the text came from the tools).</summary>
-    [property: Id(8)] IReadOnlyList<CheckedFigure>? Figures = null);
+    [property: Id(8)] IReadOnlyList<CheckedFigure>? Figures = null,
+    /// <summary>The message the answer was streamed into while the model wrote it; the final reply replaces it.</summary>
+    [property: Id(9)] long? DraftMessageId = null);
 
 /// <summary>A figure as the answer wrote it, and the tool field (or the user's data) it equals; null when none does.</summary>
 [GenerateSerializer, Immutable]

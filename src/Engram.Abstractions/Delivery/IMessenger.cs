@@ -37,6 +37,37 @@ public interface IMessenger
 
     /// <summary>Shows "typing…" in the chat until disposed (renewed every few seconds).</summary>
     IAsyncDisposable BeginTyping(long chatId);
+
+    /// <summary>
+    /// A message that shows an answer while the model is still writing it. The final, checked text later replaces it
+    /// (a reply with <see cref="ChatReply.EditMessageId"/> = <see cref="IAnswerDraft.MessageId"/>). A transport
+    /// that cannot edit shows nothing until the final text.
+    /// </summary>
+    IAnswerDraft BeginDraft(long chatId) => NoDraft.Instance;
+}
+
+/// <summary>An answer growing in one message; disposing it stops the updates (the final text comes as a reply).</summary>
+public interface IAnswerDraft : IAsyncDisposable
+{
+    /// <summary>The text so far; the transport shows the latest at its own pace (at most once a second per chat).</summary>
+    void Show(string textSoFar);
+
+    /// <summary>The message the draft is shown in, once it has been sent; null if nothing was shown.</summary>
+    long? MessageId { get; }
+}
+
+/// <summary>The draft of a transport that shows only final texts.</summary>
+public sealed class NoDraft : IAnswerDraft
+{
+    public static readonly NoDraft Instance = new();
+
+    public long? MessageId => null;
+
+    public void Show(string textSoFar)
+    {
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
 
 /// <summary>The messenger when no transport is configured: nothing is sent, nothing is lost.</summary>

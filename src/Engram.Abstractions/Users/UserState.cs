@@ -91,6 +91,8 @@ public sealed class OutboxMessage
     /// (after a crash, a stored reply without this flag may already have been sent).
     /// </summary>
     [Id(10)] public bool DeliverOnRecovery { get; set; }
+    /// <summary>A streamed draft of this answer in the chat, which the text replaces.</summary>
+    [Id(11)] public long? EditMessageId { get; set; }
 }
 
 [GenerateSerializer]

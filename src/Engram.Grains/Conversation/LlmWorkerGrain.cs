@@ -20,9 +20,23 @@ internal sealed partial class LlmWorkerGrain(LlmAgent agent, LlmHealthProbe heal
     public async Task AnswerAsync(LlmRequest request)
     {
         LlmAnswer answer;
-        // "typing…" while the model works; the asking user grain is free meanwhile.
-        await using (messenger.BeginTyping(request.ChatId))
-            answer = await agent.AskAsync(request);
+        // "typing…" until the first words, which then grow in a draft message; the asking user grain is free meanwhile.
+        var typing = new TypingUntilFirstWords(messenger.BeginTyping(request.ChatId));
+        var draft = messenger.BeginDraft(request.ChatId);
+        try
+        {
+            answer = await agent.AskAsync(request, text =>
+            {
+                typing.Stop();
+                draft.Show(text);
+            });
+        }
+        finally
+        {
+            await typing.StopAsync();
+            await draft.DisposeAsync(); // the last draft edit is done before the final text can replace it
+        }
+        answer = answer with { DraftMessageId = draft.MessageId };
         try
         {
             await GrainFactory.GetGrain<IUserGrain>(request.UserId).OnAnswerAsync(request.UpdateId, answer);
@@ -31,6 +45,25 @@ internal sealed partial class LlmWorkerGrain(LlmAgent agent, LlmHealthProbe heal
         {
             // The user grain keeps the question and asks again (its recovery reminder).
             LogHandBackFailed(request.UserId, request.UpdateId, ex.GetType().Name);
+        }
+    }
+
+    /// <summary>The typing indicator, stopped once (from the stream's callback or at the end, whichever comes first).</summary>
+    private sealed class TypingUntilFirstWords(IAsyncDisposable typing)
+    {
+        private IAsyncDisposable? running = typing;
+        private Task stopped = Task.CompletedTask;
+
+        public void Stop()
+        {
+            if (Interlocked.Exchange(ref running, null) is { } indicator)
+                stopped = indicator.DisposeAsync().AsTask();
+        }
+
+        public Task StopAsync()
+        {
+            Stop();
+            return stopped;
         }
     }
 

@@ -223,7 +223,7 @@ public sealed partial class UserGrain(
         {
             Id = user.State.NextOutboxId++, ChatId = chatId, Text = reply.Text, Kind = reply.Kind, Buttons = reply.Buttons?.ToList(),
             Photo = reply.Photo, UpdateId = updateId, CallbackQueryId = callbackQueryId, CreatedAt = clock.GetUtcNow(),
-            DeliverOnRecovery = deliverOnRecovery,
+            DeliverOnRecovery = deliverOnRecovery, EditMessageId = reply.EditMessageId,
         });
         DropPastCapacity();
     }
@@ -339,7 +339,7 @@ public sealed partial class UserGrain(
         using var budget = new CancellationTokenSource(DeliveryBudget);
         while (user.State.Outbox.FirstOrDefault(m => !dormant.Contains(m.Id)) is { } message)
         {
-            var reply = new ChatReply(message.Text, message.Kind, message.Buttons, message.Photo);
+            var reply = new ChatReply(message.Text, message.Kind, message.Buttons, message.Photo, message.EditMessageId);
             var outcome = await messenger.SendAsync(new OutgoingMessage(UserId, message.ChatId, reply, message.CallbackQueryId, message.UpdateId), budget.Token);
             if (outcome is DeliveryOutcome.Delivered or DeliveryOutcome.Rejected)
             {

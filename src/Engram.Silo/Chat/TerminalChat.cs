@@ -81,20 +81,71 @@ public static class TerminalChat
         output.WriteLine();
     }
 
-    /// <summary>The terminal as a transport: every message is printed at once.</summary>
+    /// <summary>
+    /// The terminal as a transport: every message is printed at once, and a streamed answer word by word. Its final,
+    /// checked text then prints only what the words did not already show (a warning, the rest), or in full if it differs.
+    /// </summary>
     private sealed class TerminalMessenger(TextWriter output) : IMessenger
     {
         private readonly Lock oneAtATime = new();
+        private readonly Dictionary<long, string> drafts = [];
+        private long nextDraft;
 
         public bool IsEnabled => true;
 
         public Task<DeliveryOutcome> SendAsync(OutgoingMessage message, CancellationToken cancellationToken)
         {
             lock (oneAtATime)
-                Print(output, message.Reply);
+            {
+                var reply = message.Reply;
+                if (reply.EditMessageId is { } id && drafts.Remove(id, out var printed))
+                {
+                    // The words are on the screen already; print what the check changed or added.
+                    output.WriteLine(reply.Text.StartsWith(printed, StringComparison.Ordinal) ? reply.Text[printed.Length..] : "\n" + reply.Text);
+                    reply = reply with { Text = "" };
+                    if (reply.Photo is null && reply.Buttons is not { Count: > 0 })
+                    {
+                        output.WriteLine();
+                        return Task.FromResult(DeliveryOutcome.Delivered);
+                    }
+                }
+                Print(output, reply);
+            }
             return Task.FromResult(DeliveryOutcome.Delivered);
         }
 
         public IAsyncDisposable BeginTyping(long chatId) => NoTyping.Instance;
+
+        public IAnswerDraft BeginDraft(long chatId) => new TerminalDraft(this);
+
+        private void Append(TerminalDraft draft, string textSoFar)
+        {
+            lock (oneAtATime)
+            {
+                var id = draft.MessageId ?? ++nextDraft;
+                var printed = drafts.GetValueOrDefault(id, "");
+                // Cleaning can rewrite the tail (a closing tag): print only a clean extension of what is on screen.
+                if (textSoFar.Length > printed.Length && textSoFar.StartsWith(printed, StringComparison.Ordinal))
+                {
+                    output.Write(textSoFar[printed.Length..]);
+                    output.Flush();
+                    drafts[id] = textSoFar;
+                }
+                else if (draft.MessageId is null)
+                {
+                    drafts[id] = printed;
+                }
+                draft.MessageId = id;
+            }
+        }
+
+        private sealed class TerminalDraft(TerminalMessenger owner) : IAnswerDraft
+        {
+            public long? MessageId { get; set; }
+
+            public void Show(string textSoFar) => owner.Append(this, textSoFar);
+
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
     }
 }

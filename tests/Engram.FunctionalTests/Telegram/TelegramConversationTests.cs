@@ -47,6 +47,48 @@ public sealed class TelegramConversationTests(TelegramFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task A_streamed_answer_grows_in_one_message_at_most_one_edit_a_second_and_ends_as_the_whole_answer()
+    {
+        var answer = "Bitcoin closed at 19,093.63 on the 1h chart. " + string.Join(" ", Enumerable.Repeat("The trend is down and momentum is mixed.", 14));
+        var already = Telegram.SentMessages.Count(m => m.ChatId == user);
+        var asked = DateTimeOffset.UtcNow;
+        // About 50 chunks, one every 60 ms: the model writes for some 3 s (within the fixture's 5-s LLM timeout).
+        fixture.Llm.Enqueue(ScriptedReply.ToolCall("analyze_market", new { pair = "BTC" }), ScriptedReply.Text(answer).Trickling(TimeSpan.FromMilliseconds(60)));
+        Telegram.EnqueueMessage(user, "how is bitcoin doing?");
+
+        var draft = (await Telegram.WaitForMessagesAsync(user, already + 1, Patience))[already];
+        Assert.EndsWith(" …", draft.PlainText);
+        Assert.StartsWith("Bitcoin closed at", draft.PlainText);
+        Assert.True(draft.PlainText.Length < answer.Length, "the first draft shows part of the answer");
+        var finished = await Telegram.WaitUntilAsync(t => t.Edits.Any(e => e.ChatId == user && e.MessageId == draft.MessageId && !e.Text!.EndsWith(" …", StringComparison.Ordinal)), Patience);
+        Assert.True(finished, "the final text replaced the draft; sent since: " + string.Join(" | ", Telegram.SentMessages.Where(m => m.ChatId == user).Skip(already).Select(m => m.PlainText)));
+
+        var edits = Telegram.Edits.Where(e => e.ChatId == user && e.MessageId == draft.MessageId).ToList();
+        var drafts = edits.Where(e => e.Text!.EndsWith(" …", StringComparison.Ordinal)).Select(e => e.ReceivedAt).Prepend(draft.ReceivedAt).ToList();
+        Assert.True(drafts.Count >= 3, $"the draft grew in {drafts.Count} steps");
+        for (var i = 1; i < drafts.Count; i++)
+            Assert.True(drafts[i] - drafts[i - 1] >= TimeSpan.FromMilliseconds(950), $"draft edits {i - 1} and {i} came {(drafts[i] - drafts[i - 1]).TotalMilliseconds:0} ms apart");
+        Assert.True(answer == edits[^1].Text, "the last edit is the whole answer; edits: " + string.Join(" | ", Telegram.Edits.Select(e => $"{e.ChatId}/{e.MessageId} {e.ReceivedAt:HH:mm:ss.fff} {e.Text![^Math.Min(20, e.Text!.Length)..]}")) + $" (draft {user}/{draft.MessageId})");
+        Assert.Equal(already + 1, Telegram.SentMessages.Count(m => m.ChatId == user)); // one message, edited
+        Assert.Contains(Telegram.ChatActions, a => a.ChatId == user && a.Action == "typing" && a.ReceivedAt >= asked && a.ReceivedAt < draft.ReceivedAt);
+
+        // A server that does not stream gets today's single message, with the same text.
+        // (Answered by what it is asked, as a server would: the streamed request is asked again whole.)
+        fixture.Llm.Streams = false;
+        fixture.Llm.Handler = request => request.ToolResults.Any() ? ScriptedReply.Text(answer) : ScriptedReply.ToolCall("analyze_market", new { pair = "BTC" });
+        try
+        {
+            var whole = await Exchange("and now?");
+            Assert.Equal(answer, whole.PlainText);
+        }
+        finally
+        {
+            fixture.Llm.Handler = null;
+            fixture.Llm.Streams = true;
+        }
+    }
+
+    [Fact]
     public async Task Alert_buttons_delete_the_alert_and_the_callback_is_answered()
     {
         var set = await Exchange("/alert ETH above 1000000");
