@@ -138,4 +138,44 @@ public sealed class ReadmeCommandsTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("BTCUSDT 4h", text); // the analysis ran on 4h candles derived from the 1h file
         AssertNoStackTrace(text);
     }
+
+    [Fact]
+    public async Task The_terminal_chat_prints_a_streamed_answer_as_the_words_come_and_only_once()
+    {
+        const string answer = "Bitcoin closed at 19,093.63 on the 1h chart; the trend is down, momentum is mixed and the bands are narrow for now.";
+        await using var llm = await Engram.TestServers.OpenAiServer.StartAsync();
+        llm.Handler = request => request.ToolResults.Any()
+            ? Engram.TestServers.ScriptedReply.Text(answer).Trickling(TimeSpan.FromMilliseconds(100), 8)
+            : Engram.TestServers.ScriptedReply.ToolCall("analyze_market", new { pair = "BTC" });
+        var command = Assert.Single(Readme(), line => line.StartsWith("MarketData__Provider=Csv ", StringComparison.Ordinal) && line.EndsWith("-- chat", StringComparison.Ordinal));
+        using var chat = Start(command, new() { ["ENGRAM_LLM_ENDPOINT"] = llm.BaseUrl + "/v1" });
+
+        // Read the output as it comes, with when each piece arrived.
+        var pieces = new List<(DateTimeOffset At, string Text)>();
+        var reading = Task.Run(async () =>
+        {
+            var buffer = new char[256];
+            int read;
+            while ((read = await chat.StandardOutput.ReadAsync(buffer)) > 0)
+            {
+                lock (pieces)
+                    pieces.Add((DateTimeOffset.UtcNow, new string(buffer, 0, read)));
+            }
+        });
+        var stderr = chat.StandardError.ReadToEndAsync();
+        await chat.StandardInput.WriteLineAsync("how is bitcoin doing?");
+        await chat.StandardInput.WriteLineAsync("/quit");
+        chat.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await chat.WaitForExitAsync(timeout.Token);
+        await reading;
+        var text = string.Concat(pieces.Select(p => p.Text));
+        output.WriteLine(text + await stderr);
+
+        Assert.Equal(0, chat.ExitCode);
+        Assert.Single(text.Split(answer)[1..]); // the whole answer, once
+        var firstWords = pieces.First(p => string.Concat(pieces.TakeWhile(q => q != p).Append(p).Select(q => q.Text)).Contains("Bitcoin closed", StringComparison.Ordinal)).At;
+        var lastWords = pieces.First(p => string.Concat(pieces.TakeWhile(q => q != p).Append(p).Select(q => q.Text)).Contains("for now.", StringComparison.Ordinal)).At;
+        Assert.True(lastWords - firstWords >= TimeSpan.FromSeconds(1), $"the words came over {(lastWords - firstWords).TotalMilliseconds:0} ms");
+    }
 }
