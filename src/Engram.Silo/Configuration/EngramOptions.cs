@@ -82,14 +82,14 @@ public sealed class EngramClusterOptions : IValidatableObject
     /// How often each silo reads the membership table. It bounds how long a silo that was declared dead while alive
     /// (a long pause, a partition) goes on before it learns it and stops.
     /// </summary>
-    public TimeSpan MembershipTableRefresh { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan MembershipTableRefresh { get; set; } = TimeSpan.FromSeconds(0.5);
 
     /// <summary>
     /// After a silo is declared dead, how long its grains wait before they may activate elsewhere: longer than
     /// <see cref="MembershipTableRefresh"/>, so a silo wrongly declared dead has stopped first and no user grain ever
     /// runs twice. The grain directory's lease is derived from it (Orleans subtracts its failure-detection window).
     /// </summary>
-    public TimeSpan DirectoryHoldAfterDeath { get; set; } = TimeSpan.FromSeconds(1.5);
+    public TimeSpan DirectoryHoldAfterDeath { get; set; } = TimeSpan.FromSeconds(1);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
