@@ -50,6 +50,8 @@ public sealed class ClusterChaosTests(ITestOutputHelper output)
         var faults = new List<FaultRecord>();
         using var deadline = new CancellationTokenSource(scenario.LoadDeadline);
 
+        using var busy = new BusyCores(scenario.BusyCores);
+        log.Write($"{scenario.BusyCores} core(s) kept busy by the test during the load");
         var loadStarted = DateTimeOffset.UtcNow;
         var load = Task.WhenAll(users.Select(async user =>
         {
@@ -68,6 +70,7 @@ public sealed class ClusterChaosTests(ITestOutputHelper output)
         await Swallow(load, log, "load");
         await Swallow(chaos, log, "faults");
         var loadEnded = DateTimeOffset.UtcNow;
+        busy.Dispose();
         await progress;
 
         // Crossed alerts are notified by the price watches in their own time; give them a moment, then look.
@@ -255,5 +258,37 @@ public sealed class RunLog(string path) : IDisposable
     {
         lock (writer)
             writer.Dispose();
+    }
+}
+
+/// <summary>Threads that spin until disposed: a machine whose cores are all busy with other work.</summary>
+internal sealed class BusyCores : IDisposable
+{
+    private readonly CancellationTokenSource stop = new();
+    private readonly List<Thread> threads = [];
+
+    public BusyCores(int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var thread = new Thread(() =>
+            {
+                var spins = 0L;
+                while (!stop.IsCancellationRequested)
+                    spins++;
+                GC.KeepAlive(spins);
+            }) { IsBackground = true, Name = $"busy-core-{i}" };
+            thread.Start();
+            threads.Add(thread);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (stop.IsCancellationRequested)
+            return;
+        stop.Cancel();
+        foreach (var thread in threads)
+            thread.Join();
     }
 }

@@ -127,7 +127,7 @@ public sealed partial class ChaosReport
         // Tight failure detection must not declare a slow but live silo dead: each one would be a failover nobody caused.
         var falseDeaths = cluster.Silos.Where(s => !s.WasKilled && File.Exists(s.LogFile)
             && File.ReadLines(s.LogFile).Any(l => l.Contains("I have been told I am dead", StringComparison.Ordinal) || l.Contains("Silo stopping at once", StringComparison.Ordinal))).ToList();
-        Row(text, "silos declared dead that were not killed", falseDeaths.Count.ToString(Inv));
+        Row(text, "silos declared dead that were not killed", falseDeaths.Count.ToString(Inv) + (scenario.BusyCores > 0 ? $" (with {scenario.BusyCores} core(s) kept busy)" : ""));
         if (falseDeaths.Count > 0)
             failures.Add($"{falseDeaths.Count} silo(s) declared dead while alive: {string.Join(", ", falseDeaths.Select(s => s.Name))}");
         text.AppendLine();

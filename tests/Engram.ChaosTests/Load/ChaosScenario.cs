@@ -22,6 +22,12 @@ public sealed record ChaosScenario
     /// <summary><c>ENGRAM_CHAOS_SEED</c>: the users' random choices.</summary>
     public int Seed { get; init; } = 7;
 
+    /// <summary>
+    /// <c>ENGRAM_CHAOS_BUSY_CORES</c>: threads the test keeps spinning during the load and the faults, a loaded
+    /// machine on which tight failure detection could declare a slow but live silo dead. 0 (the default) spins none.
+    /// </summary>
+    public int BusyCores { get; init; }
+
     /// <summary>Messages per user: opening, steps, final /portfolio and /alerts.</summary>
     public int UpdatesPerUser => 4 + Steps + 2;
 
@@ -56,6 +62,7 @@ public sealed record ChaosScenario
         Users = Int("ENGRAM_CHAOS_USERS", 200),
         Steps = Int("ENGRAM_CHAOS_STEPS", 28),
         Seed = Int("ENGRAM_CHAOS_SEED", 7),
+        BusyCores = Int("ENGRAM_CHAOS_BUSY_CORES", 0),
     };
 
     private static int Int(string name, int fallback) =>
