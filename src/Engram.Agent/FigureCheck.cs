@@ -41,6 +41,9 @@ public static partial class FigureCheck
         {
             using var json = JsonDocument.Parse(tool.ResultJson);
             Collect(json.RootElement, tool.Name, known);
+            // Engram's own wording of the result ("95% lower bound", "2 and 3 ATR") is a source too.
+            foreach (var figure in Extract(tool.Summary))
+                known.Add(new Known(figure.Value, tool.Name + " summary", figure.Percent));
         }
         if (user is not null)
         {
@@ -50,7 +53,7 @@ public static partial class FigureCheck
         if (!string.IsNullOrEmpty(question))
         {
             foreach (var figure in Extract(question))
-                known.Add(new Known(figure.Value, "your message"));
+                known.Add(new Known(figure.Value, "your message", figure.Percent));
         }
 
         var checkedFigures = new List<CheckedFigure>(written.Count);
@@ -59,7 +62,8 @@ public static partial class FigureCheck
             string? source = null;
             foreach (var candidate in known)
             {
-                if (figure.Matches(candidate.Value))
+                // A percentage is one only of a percentage: "3% upside" is not the 3 ATR of the target.
+                if ((!figure.Percent || candidate.Percent) && figure.Matches(candidate.Value))
                 {
                     source = candidate.Source;
                     break;
@@ -85,7 +89,6 @@ public static partial class FigureCheck
             if (point < 0 && !hasUnit && !m.Groups["sign"].Success && value <= LargestCount)
                 continue;
 
-            var unit = point >= 0 ? Math.Pow(10, -(digits.Length - point - 1)) : IntegerUnit(bare);
             var scale = m.Groups["scale"].Value.Trim().ToLowerInvariant() switch
             {
                 "k" or "thousand" => 1e3,
@@ -94,18 +97,25 @@ public static partial class FigureCheck
                 _ => 1,
             };
             var sign = m.Groups["sign"].Value switch { "-" or "−" => -1, "+" => 1, _ => 0 };
-            found.Add(new Written(m.Value.Trim(), sign == -1 ? -value * scale : value * scale, unit * scale, sign != 0));
+            found.Add(new Written(m.Value.Trim(), sign == -1 ? -value * scale : value * scale, IntegerUnit(bare, point, value) * scale, sign != 0, m.Groups["pct"].Success));
         }
         return found;
     }
 
-    /// <summary>A large integer's trailing zeros are rounding ("64,000"), keeping at least two significant digits.</summary>
-    private static double IntegerUnit(string digits)
+    /// <summary>
+    /// The precision a number is written at: its last decimal; for a large integer its trailing zeros ("64,000" is
+    /// rounded to thousands), but never coarser than 2% of the value, so "100,000" does not pass for 96,000.
+    /// </summary>
+    private static double IntegerUnit(string bare, int point, double value)
     {
-        if (digits.Length < 4)
+        if (point >= 0)
+            return Math.Pow(10, -(bare.Length - bare.IndexOf('.') - 1));
+        if (bare.Length < 4)
             return 1;
-        var zeros = digits.Length - digits.TrimEnd('0').Length;
-        return Math.Pow(10, Math.Min(zeros, digits.Length - 2));
+        var unit = Math.Pow(10, bare.Length - bare.TrimEnd('0').Length);
+        while (unit > 1 && unit > value * 0.02)
+            unit /= 10;
+        return unit;
     }
 
     /// <summary>Blanks what is not a figure, keeping every other character where it was.</summary>
@@ -135,13 +145,13 @@ public static partial class FigureCheck
         switch (element.ValueKind)
         {
             case JsonValueKind.Number:
-                known.Add(new Known(element.GetDouble(), path));
+                known.Add(new Known(element.GetDouble(), path, IsPercentField(path)));
                 break;
             case JsonValueKind.String:
                 if (element.GetString() is { Length: > 0 } text && text.AsSpan().IndexOfAnyInRange('0', '9') >= 0)
                 {
                     foreach (var figure in Extract(text))
-                        known.Add(new Known(figure.Value, path));
+                        known.Add(new Known(figure.Value, path, figure.Percent));
                 }
                 break;
             case JsonValueKind.Object:
@@ -164,11 +174,18 @@ public static partial class FigureCheck
             ? name.GetString()!
             : index.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>Fields that hold a percentage: Engram names them <c>…Pct</c> (and the exchange <c>…Percent</c>).</summary>
+    private static bool IsPercentField(string path)
+    {
+        var name = path.AsSpan(path.LastIndexOf('.') + 1);
+        return name.EndsWith("Pct", StringComparison.Ordinal) || name.EndsWith("Percent", StringComparison.OrdinalIgnoreCase);
+    }
+
     private static readonly JsonSerializerOptions UserJson = new(JsonSerializerDefaults.Web);
 
-    private readonly record struct Known(double Value, string Source);
+    private readonly record struct Known(double Value, string Source, bool Percent);
 
-    internal readonly record struct Written(string Text, double Value, double Unit, bool Signed)
+    internal readonly record struct Written(string Text, double Value, double Unit, bool Signed, bool Percent)
     {
         /// <summary>Equal to <paramref name="known"/> rounded or cut to the digits written; the sign only when one is written.</summary>
         public bool Matches(double known)
@@ -196,7 +213,8 @@ public static partial class FigureCheck
     [GeneratedRegex(@"\b\d{1,2}(?:st|nd|rd|th)?\s(?:of\s)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?(?:,?\s\d{4})?|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s\d{1,2}(?:st|nd|rd|th)?(?![\d%]|[.,]\d)(?:,?\s\d{4})?|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\s\d{4}\b")]
     private static partial Regex MonthDate();
 
-    [GeneratedRegex(@"(?<![\d$€.,+\-−])\b(?:19|20)\d{2}\b(?![.,]\d|\s?%|\s?(?:USD|USDT|\$))")]
+    /// <summary>A year where the words say it is one ("in 2025", "since 2021"): a bare 2050 may be ETH's price.</summary>
+    [GeneratedRegex(@"(?<=\b(?:in|since|of|from|until|till|by|during|year|early|late|mid|before|after)\s)(?:19|20)\d{2}\b(?![.,]\d|\s?%)", RegexOptions.IgnoreCase)]
     private static partial Regex Year();
 
     [GeneratedRegex(@"(?<![\d.,])\b\d+(?:m|h|d|w)\b")]
@@ -205,7 +223,8 @@ public static partial class FigureCheck
     [GeneratedRegex(@"(?<![\d.,])\b\d+(?:\.\d+)?[\s-]?(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|candles?|bars?|periods?|sessions?)\b", RegexOptions.IgnoreCase)]
     private static partial Regex Duration();
 
-    [GeneratedRegex(@"\b(?:EMA|SMA|MA|RSI|ATR|ADX)[\s-]?(?:9|12|14|20|21|26|50|100|200)\b(?![.,]\d|\s?%)|\b(?:EMA|SMA|MA|RSI|ATR|ADX)-\d+\b", RegexOptions.IgnoreCase)]
+    /// <summary>"EMA 200", "EMA-50", "RSI 14", "50 EMA", "50/200 EMA", "20-day MA", "MACD 12/26/9"; not "RSI 50" (a reading).</summary>
+    [GeneratedRegex(@"\b(?:EMA|SMA|MA)[\s-]?(?:9|10|12|20|21|26|50|100|200)\b(?![.,]\d|\s?%)|\b(?:RSI|ATR|ADX)[\s-]?14\b(?![.,]\d|\s?%)|\b(?:EMA|SMA|MA|RSI|ATR|ADX)-\d+\b|(?<![\d.,$])\b\d{1,3}(?:\s?(?:/|and|&)\s?\d{1,3})*[\s-]?(?:period\s|day\s)?(?:EMA|SMA|MA)s?\b|\bMACD\s?\d{1,2}\s?/\s?\d{1,2}\s?/\s?\d{1,2}\b", RegexOptions.IgnoreCase)]
     private static partial Regex IndicatorPeriod();
 
     [GeneratedRegex(@"\b(?:EMA|SMA|MA|RSI|ATR|ADX|MACD|BB|Bollinger(?:\sBands?)?)\s?\(\s?\d+(?:\s?,\s?\d+)*\s?\)", RegexOptions.IgnoreCase)]
@@ -215,6 +234,6 @@ public static partial class FigureCheck
     private static partial Regex Ordinal();
 
     /// <summary>"1. …", "(2) …", and headings such as "Step 3:" or "Paragraph 12." at the start of a line.</summary>
-    [GeneratedRegex(@"^\s*(?:\d{1,2}[.)]|\(\d{1,2}\))(?=\s)|^\s*\p{Lu}\p{Ll}+\s\d{1,3}(?=[:.)](?:\s|$))", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^\s*(?:\d{1,2}[.)]|\(\d{1,2}\))(?=\s)|^\s*(?:Step|Part|Point|Paragraph|Section|Option|Scenario|Phase|Stage|Note|Tip|Reason|Idea)\s\d{1,3}(?=[:.)](?:\s|$))", RegexOptions.Multiline)]
     private static partial Regex ListNumber();
 }

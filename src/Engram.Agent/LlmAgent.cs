@@ -201,8 +201,16 @@ public sealed partial class LlmAgent(
         }
         else
         {
-            figures = FigureCheck.Check(clean, tools, request.User, request.Question);
-            metrics.FiguresChecked(figures.Count, figures.Count(f => !f.Verified));
+            try
+            {
+                figures = FigureCheck.Check(clean, tools, request.User, request.Question);
+                metrics.FiguresChecked(figures.Count, figures.Count(f => !f.Verified));
+            }
+            catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException or OverflowException)
+            {
+                // A result the check cannot read leaves the answer unchecked, never unanswered.
+                LogFigureCheckFailed(request.UserId, ex.GetType().Name, ex.Message);
+            }
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
@@ -263,6 +271,9 @@ public sealed partial class LlmAgent(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The LLM server at {Endpoint} answered a streamed request with an empty stream; answers are asked for whole from now on")]
     private partial void LogNotStreaming(string endpoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not check the figures of an answer for user {UserId} ({Error}: {Message}); sent unchecked")]
+    private partial void LogFigureCheckFailed(long userId, string error, string message);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "LLM queue full for user {UserId} ({InFlight} in flight, {Queued} queued)")]
     private partial void LogBusy(long userId, int inFlight, int queued);

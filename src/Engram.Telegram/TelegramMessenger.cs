@@ -136,8 +136,11 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
         {
             // A retried edit that had already gone through: the draft already shows the final text.
         }
-        catch (ApiRequestException ex) when (ex.ErrorCode == 400 && ex.Message.Contains("message to edit not found", StringComparison.OrdinalIgnoreCase))
+        catch (ApiRequestException ex) when (ex.ErrorCode == 400 && !ex.Message.Contains("parse entities", StringComparison.OrdinalIgnoreCase))
         {
+            // The draft cannot take it (deleted, too old to edit): the final text goes as a new message rather than
+            // being dropped. An HTML error is left to the caller, which resends as plain text.
+            LogDraftNotEditable(chatId, ex.Message);
             await client.SendMessage(chatId, text, parseMode, replyMarkup: markup, cancellationToken: cancellationToken);
         }
     }
@@ -270,13 +273,14 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
 
     public IAsyncDisposable BeginTyping(long chatId) => new Typing(client, chatId);
 
-    public IAnswerDraft BeginDraft(long chatId) => new Draft(this, chatId);
+    /// <summary>Private chats only: a group's 20 messages a minute would go to draft edits.</summary>
+    public IAnswerDraft BeginDraft(long chatId) => chatId < 0 ? NoDraft.Instance : new Draft(this, chatId);
 
     /// <summary>One edit of a draft: sent as plain text (a half-written answer can break HTML), within the chat's limits.</summary>
     private async Task<int?> ShowDraftAsync(long chatId, int? messageId, string text)
     {
-        // A draft never waits long for the limits: the next second brings a newer text anyway.
-        using var budget = new CancellationTokenSource(Draft.Every);
+        // A draft barely waits for the limits: the next second brings a newer text anyway, and real messages come first.
+        using var budget = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
         if (!await WaitForLimitsAsync(chatId, budget.Token))
             return messageId;
         var shown = text.Length <= TelegramText.MaxMessageLength - 2 ? text + " …" : text[..(TelegramText.MaxMessageLength - 2)] + " …";
@@ -343,7 +347,16 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
                     text = latest;
                 if (text is not null && text != shown)
                 {
-                    messageId = await owner.ShowDraftAsync(chatId, messageId, text);
+                    try
+                    {
+                        messageId = await owner.ShowDraftAsync(chatId, messageId, text);
+                    }
+                    catch (Exception ex) when (ex is not OutOfMemoryException)
+                    {
+                        // A draft is cosmetic; nothing about it may stop the answer (e.g. limiters disposed at shutdown).
+                        owner.LogDraftFailed(chatId, ex.GetType().Name, ex.Message);
+                        return;
+                    }
                     shown = text;
                 }
             }
@@ -415,6 +428,9 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sending to chat {ChatId} failed ({Error}: {Reason}); kept for a later retry")]
     private partial void LogTransient(long chatId, string error, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The draft in chat {ChatId} cannot be edited ({Reason}); the final answer goes as a new message")]
+    private partial void LogDraftNotEditable(long chatId, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Showing the draft answer in chat {ChatId} failed ({Error}: {Reason}); the final text still follows")]
     private partial void LogDraftFailed(long chatId, string error, string reason);

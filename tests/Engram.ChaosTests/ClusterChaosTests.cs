@@ -277,7 +277,8 @@ internal sealed class BusyCores : IDisposable
                 while (!stop.IsCancellationRequested)
                     spins++;
                 GC.KeepAlive(spins);
-            }) { IsBackground = true, Name = $"busy-core-{i}" };
+            })
+            { IsBackground = true, Name = $"busy-core-{i}" };
             thread.Start();
             threads.Add(thread);
         }

@@ -33,8 +33,23 @@ internal sealed partial class LlmWorkerGrain(LlmAgent agent, LlmHealthProbe heal
         }
         finally
         {
-            await typing.StopAsync();
-            await draft.DisposeAsync(); // the last draft edit is done before the final text can replace it
+            // Both are cosmetic: neither may keep the answer from the user grain.
+            try
+            {
+                await typing.StopAsync();
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogCosmeticFailed("typing", ex.GetType().Name);
+            }
+            try
+            {
+                await draft.DisposeAsync(); // the last draft edit is done before the final text can replace it
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogCosmeticFailed("draft", ex.GetType().Name);
+            }
         }
         answer = answer with { DraftMessageId = draft.MessageId };
         try
@@ -66,6 +81,9 @@ internal sealed partial class LlmWorkerGrain(LlmAgent agent, LlmHealthProbe heal
             return stopped;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Stopping the {What} indicator failed ({Error}); the answer goes on")]
+    private partial void LogCosmeticFailed(string what, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not hand the answer to update {UpdateId} back to user {UserId} ({Error}); the user grain asks again")]
     private partial void LogHandBackFailed(long userId, long updateId, string error);

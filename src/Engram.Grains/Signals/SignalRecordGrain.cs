@@ -105,6 +105,7 @@ internal sealed partial class SignalRecordGrain(
     {
         if (reminderName != ScoreReminder)
             return;
+        reminderRegistered = true; // it ticked, so it exists: an activation with nothing open must remove it
         if (await ScoreAsync())
             await record.WriteStateAsync();
         await KeepReminderAsync();

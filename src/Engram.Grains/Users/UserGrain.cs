@@ -263,7 +263,8 @@ public sealed partial class UserGrain(
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogAnswerFailed(ex, UserId, updateId);
-            reply = ChatReply.Error("Something went wrong on my side while answering. Please ask again in a moment.");
+            // It replaces the streamed draft, if any, so no half answer is left standing.
+            reply = ChatReply.Error("Something went wrong on my side while answering. Please ask again in a moment.") with { EditMessageId = answer.DraftMessageId };
         }
         user.State.PendingQuestions.Remove(question);
         asked.Remove(updateId);

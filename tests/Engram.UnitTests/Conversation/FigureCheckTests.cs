@@ -10,7 +10,7 @@ public class FigureCheckTests
     private static readonly ToolInvocation Signal = new("generate_signal", """{"pair":"BTC"}""",
         """
         {"symbol":"BTCUSDT","timeframe":"1h","action":"hold","score":1,"price":64435.03,"lastCandleCloseTime":"2024-05-01T14:00:00+00:00",
-         "atr":585.02972,"horizonCandles":24,
+         "atr":585.02972,"horizonCandles":24,"stopAtr":2,"targetAtr":3,
          "rules":[{"rule":"rsi","vote":0,"values":{"rsi14":39.8,"oversoldBelow":30,"overboughtAbove":70},"detail":"RSI 39.8 neutral (no vote)"}],
          "backtest":{"cases":41,"favourable":23,"hitRatePct":56.1,"wilsonLowerBoundPct":40.87},
          "day":{"changePct":-2.53,"volume":1234567.8},"disclaimer":"Not financial advice."}
@@ -56,6 +56,7 @@ public class FigureCheckTests
     [InlineData("+2.53%")]       // the sign is wrong
     [InlineData("64.5K")]
     [InlineData("39.9")]
+    [InlineData("2050")]         // a bare four-digit number is a price here, not a year
     public void Figures_that_are_close_but_not_the_tools_are_not_verified(string written) =>
         Assert.False(Assert.Single(Check($"Worth noting: {written} here.")).Verified);
 
@@ -67,8 +68,32 @@ public class FigureCheckTests
     [InlineData("Step 12: wait.\nParagraph 120: more.")]
     [InlineData("3 of 5 rules voted; it is the 2nd signal since May 5.")]
     [InlineData("At 9:30 am or 3pm on 05/01/2024.")]
+    [InlineData("Above the 50 and 200 EMA, the 20-day MA and MACD 12/26/9.")]
     public void Dates_times_timeframes_periods_numbering_and_counts_are_not_figures(string answer) =>
         Assert.Empty(Check(answer));
+
+    [Fact]
+    public void A_percentage_matches_only_a_percentage()
+    {
+        var signal = new ToolInvocation("generate_signal", "{}", """{"targetAtr":3,"score":3,"day":{"changePct":-8.1}}""", "", 1, false);
+        Assert.Equal([false, true], FigureCheck.Check("A 3% upside after falling 8.1%.", [signal], null, null).Select(f => f.Verified));
+    }
+
+    [Fact]
+    public void Round_thousands_pass_for_a_price_only_within_two_percent()
+    {
+        var quote = new ToolInvocation("analyze_market", "{}", """{"price":96012.5}""", "", 1, false);
+        var figures = FigureCheck.Check("Around 96,000, not 100,000.", [quote], null, null);
+        Assert.Equal([true, false], figures.Select(f => f.Verified));
+    }
+
+    [Fact]
+    public void Engrams_own_summary_wording_is_a_source()
+    {
+        var signal = Signal with { Summary = "Backtest: 23 of 41 past HOLD signals favourable (56.1%; 95% lower bound 40.87%)" };
+        var figure = Assert.Single(FigureCheck.Check("At the 95% level the bound is low.", [signal], null, null));
+        Assert.Equal("generate_signal summary", figure.Source);
+    }
 
     [Fact]
     public void The_users_own_portfolio_alerts_and_question_are_sources_too()
