@@ -8,7 +8,7 @@ using Microsoft.Extensions.AI;
 namespace Engram.Agent;
 
 /// <summary>
-/// The tool schema the model sees: the four trading tools and two user-scoped tools. Each tool
+/// The tool schema the model sees: the four trading tools and three user-scoped tools (propose_alert only proposes). Each tool
 /// has a hand-written JSON schema (precise descriptions, the timeframe enum) and parses its own
 /// arguments, so a malformed call becomes an error the model can read, never an exception.
 /// A toolset is built per question: the user-scoped tools close over that user's snapshot only.
@@ -18,7 +18,10 @@ public sealed class AgentTools
     public static readonly IReadOnlyList<string> Timeframes = ["1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w"];
 
     public static readonly IReadOnlyList<string> Names =
-        ["analyze_market", "generate_signal", "get_confidence_score", "assess_risk", "get_portfolio", "list_alerts"];
+        ["analyze_market", "generate_signal", "get_confidence_score", "assess_risk", "get_portfolio", "list_alerts", "propose_alert"];
+
+    /// <summary>Alerts one answer may propose; each becomes a button under it.</summary>
+    public const int MaxProposals = 3;
 
     private static readonly JsonSerializerOptions ViewJson = new(JsonSerializerDefaults.Web)
     {
@@ -26,6 +29,10 @@ public sealed class AgentTools
     };
 
     private readonly ConcurrentQueue<ToolInvocation> invocations = new();
+    private readonly ConcurrentQueue<ReplyButton> proposals = new();
+
+    /// <summary>The alerts the model proposed, as the buttons that set them (owner-bound like every button).</summary>
+    public IReadOnlyList<ReplyButton> ProposedAlerts => proposals.ToArray();
 
     public AgentTools(TradingToolService trading, UserContext user)
     {
@@ -68,6 +75,13 @@ public sealed class AgentTools
                 "The calling user's own active price alerts (id, symbol, above/below, price). Only this user's data; no arguments.",
                 """{"type":"object","properties":{}}""",
                 (_, _) => Task.FromResult(View(user.Alerts.Where(a => !a.Triggered).ToList(), $"{user.Alerts.Count(a => !a.Triggered)} active alert(s)"))),
+            new Tool("propose_alert",
+                "Propose a price alert for the user to set with one tap: it is checked against the current price and shown as a button under " +
+                "your answer. It creates nothing; only the user's tap sets the alert. Use when the user asks to be told when a price goes above or below a level.",
+                """{"type":"object","properties":{"pair":{"type":"string","description":"Trading pair or coin, e.g. BTC/USDT, ETH."},"condition":{"type":"string","enum":["above","below"],"description":"Alert when the price goes above or below the level."},"price":{"type":"number","description":"The price level, in the pair's quote currency."}},"required":["pair","condition","price"]}""",
+                async (args, ct) => proposals.Count >= MaxProposals
+                    ? new ToolOutput(JsonSerializer.SerializeToElement(new { error = $"At most {MaxProposals} alerts can be proposed in one answer." }), "Too many proposals.", true, null)
+                    : await Record(Propose(trading.ProposeAlertAsync(Str(args, "pair"), Str(args, "condition"), Num(args, "price"), ct)))),
         ];
         foreach (var tool in Functions.Cast<Tool>())
             tool.Recorder = invocations;
@@ -77,6 +91,23 @@ public sealed class AgentTools
 
     /// <summary>Every call the model made, in order.</summary>
     public IReadOnlyList<ToolInvocation> Invocations => invocations.ToArray();
+
+    private async Task<ToolResult<AlertProposal>> Propose(Task<ToolResult<AlertProposal>> call)
+    {
+        var result = await call;
+        if (result.IsSuccess)
+            proposals.Enqueue(new ReplyButton(result.Value.ButtonLabel, result.Value.Command));
+        return result;
+    }
+
+    private static double Num(IReadOnlyDictionary<string, JsonElement> args, string name) =>
+        args.TryGetValue(name, out var value) ? value.ValueKind switch
+        {
+            JsonValueKind.Number => value.GetDouble(),
+            JsonValueKind.String when double.TryParse(value.GetString()?.Replace(",", "", StringComparison.Ordinal), System.Globalization.NumberStyles.Float,
+                System.Globalization.CultureInfo.InvariantCulture, out var parsed) => parsed,
+            _ => throw new ToolArgumentException($"Argument '{name}' must be a number."),
+        } : throw new ToolArgumentException($"Missing required argument '{name}'.");
 
     private static async Task<ToolOutput> Record<T>(Task<ToolResult<T>> call) where T : class, IToolResult
     {

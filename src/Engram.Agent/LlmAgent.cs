@@ -73,7 +73,8 @@ public sealed partial class LlmAgent(
         try
         {
             var (response, streamedText) = await RespondAsync(messages, options, onDraft, deadline.Token);
-            return Answer(request, response, LlmOutcome.Answered, [.. precomputed, .. tools.Invocations], started, queuedMs, streamedText);
+            return Answer(request, response, LlmOutcome.Answered, [.. precomputed, .. tools.Invocations], started, queuedMs, streamedText)
+                with { Buttons = tools.ProposedAlerts is { Count: > 0 } proposed ? proposed : null };
         }
         catch (ClientResultException ex) when (ex.Status == 400 && options.Tools is not null && !deadline.IsCancellationRequested)
         {

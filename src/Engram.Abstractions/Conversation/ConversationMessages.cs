@@ -86,7 +86,9 @@ public sealed record LlmAnswer(
     /// <summary>Every figure the answer states, checked against this turn's data (empty when the text came from the tools).</summary>
     [property: Id(8)] IReadOnlyList<CheckedFigure>? Figures = null,
     /// <summary>The message the answer was streamed into while the model wrote it; the final reply replaces it.</summary>
-    [property: Id(9)] long? DraftMessageId = null);
+    [property: Id(9)] long? DraftMessageId = null,
+    /// <summary>Buttons the answer offers, e.g. an alert the model proposed; nothing happens until the user taps one.</summary>
+    [property: Id(10)] IReadOnlyList<ReplyButton>? Buttons = null);
 
 /// <summary>A figure as the answer wrote it, and the tool field (or the user's data) it equals; null when none does.</summary>
 [GenerateSerializer, Immutable]

@@ -36,8 +36,8 @@ public sealed class Questions(IOptions<LlmOptions> llm, PriceCharts charts)
         var text = ReplyFormatter.Format(answer, session.Settings.ResponseFormat, lead: question.Lead);
         var reply = question.ChartSymbol is { } symbol && Timeframe.TryParse(question.ChartTimeframe, out var timeframe)
             && await charts.RenderAsync(session, symbol, timeframe) is { IsSuccess: true } chart
-                ? new ChatReply(text, Photo: chart.Png, EditMessageId: answer.DraftMessageId)
-                : new ChatReply(text, EditMessageId: answer.DraftMessageId);
+                ? new ChatReply(text, Buttons: answer.Buttons, Photo: chart.Png, EditMessageId: answer.DraftMessageId)
+                : new ChatReply(text, Buttons: answer.Buttons, EditMessageId: answer.DraftMessageId);
         // Last, once nothing can fail: a history entry only for an answer the user is actually sent.
         if (question.Remember)
             session.AppendExchange(question.Question, ReplyFormatter.Answered(answer));

@@ -287,3 +287,26 @@ public sealed record RiskAssessment(
         .. Notes,
     ]);
 }
+
+/// <summary>Result of propose_alert: an alert the user may set with one tap. Nothing is created by the tool.</summary>
+/// <param name="Command">What the user's button sends: the same /alert a user could type.</param>
+public sealed record AlertProposal(
+    string Symbol,
+    string Condition,
+    double Price,
+    double CurrentPrice,
+    double DistancePct,
+    string Command,
+    string ButtonLabel) : IToolResult
+{
+    public string Status => "proposed: nothing is set until the user taps the button under your answer";
+
+    [JsonPropertyOrder(1000)]
+    public string Disclaimer => ToolText.Disclaimer;
+
+    public string ToJson() => Serialize(this);
+
+    public string ToSummary() => WithDisclaimer([
+        $"Proposed alert: {Symbol} {Condition} {FormatPrice(Price)} (now {FormatPrice(CurrentPrice)}, {FormatPct(DistancePct, true)} away). Tap \"{ButtonLabel}\" to set it.",
+    ]);
+}

@@ -75,6 +75,7 @@ public enum ToolErrorCode
     InvalidRiskTolerance,
     InsufficientHistory,
     MarketDataUnavailable,
+    InvalidAlert,
 }
 
 /// <summary>A refusal the user can act on; <see cref="Message"/> is ready to show.</summary>

@@ -173,6 +173,44 @@ public sealed partial class TradingToolService(
             return TradingTools.AssessRisk(symbol, candles, size, tolerance, riskPct, price, equity, Notes(symbol));
         });
 
+    /// <summary>
+    /// propose_alert(pair, condition, price): checks the pair and the level against the current price and returns the
+    /// /alert command a button will send. It creates nothing; only the user's tap does.
+    /// </summary>
+    public Task<ToolResult<AlertProposal>> ProposeAlertAsync(string pair, string condition, double price, CancellationToken cancellationToken = default) =>
+        Run<AlertProposal>(async () =>
+        {
+            var side = condition?.Trim().ToLowerInvariant();
+            if (side is not ("above" or "below"))
+            {
+                return new ToolError(ToolErrorCode.InvalidAlert, $"Unknown condition '{condition}'. Use above or below.", ["above", "below"]);
+            }
+
+            if (!(price > 0 && double.IsFinite(price)))
+            {
+                return new ToolError(ToolErrorCode.InvalidAlert, "The alert price must be a positive number.");
+            }
+
+            var resolved = await symbols.ResolveAsync(pair, cancellationToken).ConfigureAwait(false);
+            if (!resolved.IsSuccess)
+            {
+                return UnknownSymbol(resolved);
+            }
+
+            var symbol = resolved.Symbol!;
+            var now = await provider.GetPriceAsync(symbol.Symbol, cancellationToken).ConfigureAwait(false);
+            if (side == "above" ? now >= price : now <= price)
+            {
+                return new ToolError(ToolErrorCode.InvalidAlert,
+                    $"{symbol.Symbol} is already {side} {ToolText.FormatPrice(price)} (now {ToolText.FormatPrice(now)}); an alert would fire at once.");
+            }
+
+            var level = ToolText.Price(price);
+            var command = $"/alert {symbol.BaseAsset}/{symbol.QuoteAsset} {side} {level.ToString("0.########", System.Globalization.CultureInfo.InvariantCulture)}";
+            return new AlertProposal(symbol.Symbol, side, level, ToolText.Price(now), ToolText.Pct((price / now - 1) * 100), command,
+                $"🔔 Set: {symbol.BaseAsset} {side} {ToolText.FormatPrice(level)}");
+        });
+
     /// <summary>Picks the timeframe for generate_signal from free text; the note explains a fallback.</summary>
     public static (Timeframe Timeframe, string? Note) TimeframeFromContext(string? context, Timeframe fallback)
     {

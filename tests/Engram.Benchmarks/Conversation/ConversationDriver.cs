@@ -185,7 +185,7 @@ public static class ConversationDriver
         var clients = services.GetRequiredService<LlmClientFactory>();
         await Measure("analyze_market BTC/USDT 1h", "the tool the scripted model calls (cached candles, indicators, JSON)", () => trading.AnalyzeMarketAsync("BTC/USDT", "1h"));
 
-        // The request Engram sends: system prompt, the question, the six tools.
+        // The request Engram sends: system prompt, the question, the seven tools.
         var tools = new AgentTools(trading, new UserContext(await user.GetPortfolioAsync(), await user.GetAlertsAsync(), await user.GetSettingsAsync()));
         List<AI.ChatMessage> messages =
         [

@@ -38,7 +38,7 @@ public sealed class ConversationTests(ConversationFixture fixture) : IClassFixtu
         Assert.Equal("BTC trades at 19,093.63 below its EMA200, a downtrend.", reply);
         var requests = Llm.Requests.Skip(before).ToList();
         Assert.Equal(2, requests.Count);
-        // The schema: all six tools, precise parameters, the timeframe enum.
+        // The schema: all seven tools, precise parameters, the timeframe enum.
         Assert.Equal(AgentTools.Names, requests[0].ToolNames);
         var timeframes = requests[0].ToolParameters("analyze_market")!["properties"]!["timeframe"]!["enum"]!.AsArray().Select(n => n!.GetValue<string>());
         Assert.Equal(["1m", "5m", "15m", "30m", "1h", "4h", "1d", "1w"], timeframes);
@@ -195,7 +195,7 @@ public sealed class ConversationTests(ConversationFixture fixture) : IClassFixtu
         await Say("/alert BTC above 1000000");
         var status = await Say("/status");
         Assert.Contains("glm-4.7-flash reachable", status);
-        Assert.Contains("Tools: 6", status);
+        Assert.Contains("Tools: 7", status);
         Assert.Contains("Cluster: 1 silo(s) active", status);
         Assert.Contains("Your active alerts: 1", status);
     }

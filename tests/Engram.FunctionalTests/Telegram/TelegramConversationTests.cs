@@ -89,6 +89,33 @@ public sealed class TelegramConversationTests(TelegramFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task An_alert_the_model_proposes_is_set_only_by_the_owners_tap()
+    {
+        fixture.Llm.Enqueue(ScriptedReply.ToolCall("propose_alert", new { pair = "bitcoin", condition = "above", price = 25000 }),
+            ScriptedReply.Text("I can tell you when BTC goes above 25,000: tap the button to set it."));
+        var answer = await Exchange("tell me when bitcoin goes above 25k");
+        Assert.StartsWith("I can tell you when BTC goes above 25,000", answer.PlainText);
+        var button = JsonNode.Parse(answer.ReplyMarkupJson!)!["inline_keyboard"]![0]![0]!;
+        Assert.Equal("🔔 Set: BTC above 25,000.00", button["text"]!.GetValue<string>());
+        Assert.Equal($"{user}|/alert BTC/USDT above 25000", button["callback_data"]!.GetValue<string>());
+        Assert.Empty(await fixture.Cluster.Client.GetGrain<IUserGrain>(user).GetAlertsAsync()); // the proposal set nothing
+
+        // Someone else's tap is refused and sets nothing.
+        var stranger = user + 2_000;
+        Telegram.EnqueueCallbackQuery(stranger, button["callback_data"]!.GetValue<string>(), answer.MessageId);
+        Assert.Contains("belongs to someone else", (await Telegram.WaitForMessagesAsync(stranger, 1, Patience))[0].PlainText);
+        Assert.Empty(await fixture.Cluster.Client.GetGrain<IUserGrain>(user).GetAlertsAsync());
+
+        // The owner's tap sets it.
+        var already = Telegram.SentMessages.Count(m => m.ChatId == user);
+        Telegram.EnqueueCallbackQuery(user, button["callback_data"]!.GetValue<string>(), answer.MessageId);
+        var set = (await Telegram.WaitForMessagesAsync(user, already + 1, Patience))[already];
+        Assert.Contains("Alert #1 set", set.PlainText);
+        var alert = Assert.Single(await fixture.Cluster.Client.GetGrain<IUserGrain>(user).GetAlertsAsync());
+        Assert.Equal((AlertCondition.Above, 25_000m), (alert.Condition, alert.Threshold));
+    }
+
+    [Fact]
     public async Task Alert_buttons_delete_the_alert_and_the_callback_is_answered()
     {
         var set = await Exchange("/alert ETH above 1000000");

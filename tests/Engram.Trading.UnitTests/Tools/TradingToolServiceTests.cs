@@ -32,6 +32,24 @@ public sealed class TradingToolServiceTests : IDisposable
             .BuildServiceProvider(validateScopes: true);
 
     [Fact]
+    public async Task An_alert_proposal_is_checked_against_the_price_and_only_names_the_command()
+    {
+        var proposal = await Tools.ProposeAlertAsync("bitcoin", "Above", 25_000);
+        Assert.True(proposal.IsSuccess, proposal.Error?.Message);
+        Assert.Equal("/alert BTC/USDT above 25000", proposal.Value!.Command);
+        Assert.Equal(19_093.63, proposal.Value.CurrentPrice);
+        Assert.Equal(30.93, proposal.Value.DistancePct);
+        Assert.Contains("nothing is set until the user taps", proposal.ToJson());
+
+        var crossed = await Tools.ProposeAlertAsync("BTC", "above", 18_000);
+        Assert.Equal(ToolErrorCode.InvalidAlert, crossed.Error!.Code);
+        Assert.Contains("already above 18,000.00 (now 19,093.63)", crossed.Error.Message);
+        Assert.Equal(ToolErrorCode.InvalidAlert, (await Tools.ProposeAlertAsync("BTC", "sideways", 1)).Error!.Code);
+        Assert.Equal(ToolErrorCode.InvalidAlert, (await Tools.ProposeAlertAsync("BTC", "below", -5)).Error!.Code);
+        Assert.Equal(ToolErrorCode.UnknownSymbol, (await Tools.ProposeAlertAsync("NOTACOIN", "below", 5)).Error!.Code);
+    }
+
+    [Fact]
     public void Configuration_selects_the_csv_provider()
     {
         Assert.IsType<CsvMarketDataProvider>(_services.GetRequiredService<IMarketDataProvider>());
