@@ -74,7 +74,8 @@ public sealed partial class LlmAgent(
         {
             var (response, streamedText) = await RespondAsync(messages, options, onDraft, deadline.Token);
             return Answer(request, response, LlmOutcome.Answered, [.. precomputed, .. tools.Invocations], started, queuedMs, streamedText)
-                with { Buttons = tools.ProposedAlerts is { Count: > 0 } proposed ? proposed : null };
+                with
+            { Buttons = tools.ProposedAlerts is { Count: > 0 } proposed ? proposed : null };
         }
         catch (ClientResultException ex) when (ex.Status == 400 && options.Tools is not null && !deadline.IsCancellationRequested)
         {
