@@ -71,9 +71,9 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
             return DeliveryOutcome.Delivered;
 
         var keyboard = Keyboard(userId, reply.Buttons);
-        if (reply.EditMessageId is { } draft)
-            return await ReplaceDraftAsync(chatId, (int)draft, reply, keyboard, cancellationToken);
-        if (reply.Photo is { } photo)
+        // A streamed answer's first part replaces its draft (an edit, also safe to repeat); its chart follows the text.
+        var draft = reply.EditMessageId is { } id ? (int?)id : null;
+        if (reply.Photo is { } photo && draft is null)
         {
             var caption = reply.Text.Length <= TelegramText.MaxCaptionLength ? reply.Text : "";
             var outcome = await SendWithRetriesAsync(chatId, ct => client.SendPhoto(chatId, InputFile.FromStream(new MemoryStream(photo), "chart.png"),
@@ -82,50 +82,29 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
                 return outcome;
         }
 
+        var photoAfter = draft is null ? null : reply.Photo;
         var plainParts = TelegramText.Split(reply.Text);
         for (var i = 0; i < plainParts.Count; i++)
         {
             var plain = plainParts[i];
-            var markup = i == plainParts.Count - 1 ? keyboard : null;
+            var markup = i == plainParts.Count - 1 && photoAfter is null ? keyboard : null;
+            Func<string, ParseMode, CancellationToken, Task> send = i == 0 && draft is { } messageId
+                ? (text, mode, ct) => EditOrSendAsync(chatId, messageId, text, mode, markup, ct)
+                : (text, mode, ct) => client.SendMessage(chatId, text, mode, replyMarkup: markup, cancellationToken: ct);
             var outcome = await SendWithRetriesAsync(chatId,
-                ct => client.SendMessage(chatId, TelegramText.Html(plain), ParseMode.Html, replyMarkup: markup, cancellationToken: ct),
-                ct => client.SendMessage(chatId, plain, ParseMode.None, replyMarkup: markup, cancellationToken: ct),
+                ct => send(TelegramText.Html(plain), ParseMode.Html, ct),
+                ct => send(plain, ParseMode.None, ct),
                 cancellationToken);
             if (outcome != DeliveryOutcome.Delivered)
                 return outcome;
         }
-        return DeliveryOutcome.Delivered;
-    }
-
-    /// <summary>
-    /// The final text of a streamed answer: its first part replaces the draft (an edit, which is also safe to repeat),
-    /// the rest follow as new messages, then the photo if there is one. A draft the user deleted gets a new message.
-    /// </summary>
-    private async Task<DeliveryOutcome> ReplaceDraftAsync(long chatId, int draft, ChatReply reply, InlineKeyboardMarkup? keyboard, CancellationToken cancellationToken)
-    {
-        var parts = TelegramText.Split(reply.Text);
-        for (var i = 0; i < parts.Count; i++)
-        {
-            var plain = parts[i];
-            var markup = i == parts.Count - 1 && reply.Photo is null ? keyboard : null;
-            var outcome = i == 0
-                ? await SendWithRetriesAsync(chatId,
-                    ct => EditOrSendAsync(chatId, draft, TelegramText.Html(plain), ParseMode.Html, markup, ct),
-                    ct => EditOrSendAsync(chatId, draft, plain, ParseMode.None, markup, ct),
-                    cancellationToken)
-                : await SendWithRetriesAsync(chatId,
-                    ct => client.SendMessage(chatId, TelegramText.Html(plain), ParseMode.Html, replyMarkup: markup, cancellationToken: ct),
-                    ct => client.SendMessage(chatId, plain, ParseMode.None, replyMarkup: markup, cancellationToken: ct),
-                    cancellationToken);
-            if (outcome != DeliveryOutcome.Delivered)
-                return outcome;
-        }
-        return reply.Photo is { } photo
-            ? await SendWithRetriesAsync(chatId, ct => client.SendPhoto(chatId, InputFile.FromStream(new MemoryStream(photo), "chart.png"),
+        return photoAfter is { } chart
+            ? await SendWithRetriesAsync(chatId, ct => client.SendPhoto(chatId, InputFile.FromStream(new MemoryStream(chart), "chart.png"),
                 replyMarkup: keyboard, cancellationToken: ct), null, cancellationToken)
             : DeliveryOutcome.Delivered;
     }
 
+    /// <summary>Replaces a draft with the final text; a draft the user deleted (or that cannot be edited) gets a new message.</summary>
     private async Task EditOrSendAsync(long chatId, int messageId, string text, ParseMode parseMode, InlineKeyboardMarkup? markup, CancellationToken cancellationToken)
     {
         try

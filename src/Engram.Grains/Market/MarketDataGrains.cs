@@ -41,7 +41,7 @@ internal sealed partial class CandleCacheGrain(IExchangeMarketData exchange, Tim
 
     public async Task<IReadOnlyList<Candle>> GetCandlesAsync(int limit)
     {
-        var (symbol, timeframe) = ParseKey(this.GetPrimaryKeyString());
+        var (symbol, timeframe) = MarketKey.Parse(this.GetPrimaryKeyString());
         var now = clock.GetUtcNow();
         if (limit > fetchedLimit || !IsFresh(timeframe, now))
         {
@@ -63,14 +63,6 @@ internal sealed partial class CandleCacheGrain(IExchangeMarketData exchange, Tim
             return true;
         var nextClose = candles[^1].OpenTime + timeframe.Duration + timeframe.Duration;
         return now < nextClose;
-    }
-
-    public static string Key(string symbol, Timeframe timeframe) => $"{symbol}/{timeframe.Code}";
-
-    private static (string Symbol, Timeframe Timeframe) ParseKey(string key)
-    {
-        var slash = key.IndexOf('/');
-        return (key[..slash], Timeframe.Parse(key[(slash + 1)..]));
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Fetched {Count} {Timeframe} candles of {Symbol} from the exchange")]
@@ -102,6 +94,18 @@ internal sealed class QuoteCacheGrain(IExchangeMarketData exchange, TimeProvider
     }
 }
 
+/// <summary>The key of a grain per pair and timeframe (candle cache, signal record): <c>BTCUSDT/1h</c>.</summary>
+public static class MarketKey
+{
+    public static string Of(string symbol, string timeframe) => $"{symbol}/{timeframe}";
+
+    public static (string Symbol, Timeframe Timeframe) Parse(string key)
+    {
+        var slash = key.IndexOf('/');
+        return (key[..slash], Timeframe.Parse(key[(slash + 1)..]));
+    }
+}
+
 /// <summary>
 /// What the trading tools use inside the silo: candles and quotes through the cache grains (one
 /// exchange request shared by the cluster), the symbol list straight from the exchange provider
@@ -110,7 +114,7 @@ internal sealed class QuoteCacheGrain(IExchangeMarketData exchange, TimeProvider
 public sealed class CachedMarketDataProvider(IGrainFactory grains, IExchangeMarketData exchange) : IMarketDataProvider
 {
     public Task<IReadOnlyList<Candle>> GetCandlesAsync(string symbol, Timeframe timeframe, int limit, CancellationToken cancellationToken = default) =>
-        grains.GetGrain<ICandleCacheGrain>(CandleCacheGrain.Key(symbol, timeframe)).GetCandlesAsync(limit).WaitAsync(cancellationToken);
+        grains.GetGrain<ICandleCacheGrain>(MarketKey.Of(symbol, timeframe.Code)).GetCandlesAsync(limit).WaitAsync(cancellationToken);
 
     public Task<double> GetPriceAsync(string symbol, CancellationToken cancellationToken = default) =>
         grains.GetGrain<IQuoteCacheGrain>(symbol).GetPriceAsync().WaitAsync(cancellationToken);

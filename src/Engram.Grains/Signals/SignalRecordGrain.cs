@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Engram.Abstractions.Signals;
+using Engram.Grains.Market;
 using Engram.Trading.MarketData;
 using Engram.Trading.Tools;
 using Microsoft.Extensions.Logging;
@@ -61,8 +62,6 @@ internal sealed partial class SignalRecordGrain(
     private DateTimeOffset lastScored = DateTimeOffset.MinValue;
     private DateTimeOffset lastFailureLogged = DateTimeOffset.MinValue;
 
-    public static string Key(string symbol, string timeframe) => $"{symbol}/{timeframe}";
-
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // The reminder outlives the activation; registering again is how a moved grain knows it has one.
@@ -86,18 +85,13 @@ internal sealed partial class SignalRecordGrain(
             }
             changed = true;
         }
-        changed |= await ScoreAsync();
-        if (changed)
-            await record.WriteStateAsync();
-        await KeepReminderAsync();
+        await ScoreAndKeepAsync(changed);
         return View;
     }
 
     public async Task<LiveRecordView> GetAsync()
     {
-        if (await ScoreAsync())
-            await record.WriteStateAsync();
-        await KeepReminderAsync();
+        await ScoreAndKeepAsync(changed: false);
         return View;
     }
 
@@ -106,7 +100,13 @@ internal sealed partial class SignalRecordGrain(
         if (reminderName != ScoreReminder)
             return;
         reminderRegistered = true; // it ticked, so it exists: an activation with nothing open must remove it
-        if (await ScoreAsync())
+        await ScoreAndKeepAsync(changed: false);
+    }
+
+    /// <summary>Scores what the candles now decide, writes once if anything changed, and keeps the reminder to what is open.</summary>
+    private async Task ScoreAndKeepAsync(bool changed)
+    {
+        if (await ScoreAsync() | changed)
             await record.WriteStateAsync();
         await KeepReminderAsync();
     }
@@ -121,7 +121,7 @@ internal sealed partial class SignalRecordGrain(
         if (open.Count == 0 || now - lastScored < ScoreAtMostEvery)
             return false;
         lastScored = now;
-        var (symbol, timeframe) = ParseKey(this.GetPrimaryKeyString());
+        var (symbol, timeframe) = MarketKey.Parse(this.GetPrimaryKeyString());
         IReadOnlyList<Candle> candles;
         try
         {
@@ -180,7 +180,7 @@ internal sealed partial class SignalRecordGrain(
             return;
         if (wanted)
         {
-            var (_, timeframe) = ParseKey(this.GetPrimaryKeyString());
+            var (_, timeframe) = MarketKey.Parse(this.GetPrimaryKeyString());
             // Every candle close is when an outcome can change; checked at most hourly and at least every minute.
             var period = TimeSpan.FromTicks(Math.Clamp(timeframe.Duration.Ticks, TimeSpan.FromMinutes(1).Ticks, TimeSpan.FromHours(1).Ticks));
             await this.RegisterOrUpdateReminder(ScoreReminder, period, period);
@@ -190,12 +190,6 @@ internal sealed partial class SignalRecordGrain(
             await this.UnregisterReminder(reminder);
         }
         reminderRegistered = wanted;
-    }
-
-    private static (string Symbol, Timeframe Timeframe) ParseKey(string key)
-    {
-        var slash = key.IndexOf('/');
-        return (key[..slash], Timeframe.Parse(key[(slash + 1)..]));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Signal record {Key}: could not fetch candles to score open signals ({Error}: {Message}); trying again at the next ask or reminder (logged at most once a minute)")]
@@ -255,7 +249,7 @@ public sealed class GrainLiveTrackRecord(IGrainFactory grains, TimeProvider cloc
 
     public async Task<LiveRecord> RecordAsync(TradingSignal signal, CancellationToken cancellationToken)
     {
-        var key = SignalRecordGrain.Key(signal.Symbol, signal.Timeframe);
+        var key = MarketKey.Of(signal.Symbol, signal.Timeframe);
         var now = clock.GetUtcNow();
         var trade = signal is { Action: not SignalAction.Hold, Entry: not null, StopLoss: not null, TakeProfit: not null };
         if (recent.TryGetValue(key, out var last) && now - last.At < ReuseFor && (!trade || last.RecordedUpTo >= signal.LastCandleCloseTime))
