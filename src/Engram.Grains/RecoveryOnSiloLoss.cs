@@ -55,7 +55,7 @@ public sealed partial class RecoveryOnSiloLoss(
                 return;
             var rows = (await reminders.ReadRows(0, uint.MaxValue)).Reminders;
             var woken = 0;
-            await Parallel.ForEachAsync(rows.Where(r => r.ReminderName is RecoveryReminders.UserWork or RecoveryReminders.PriceWatch),
+            await Parallel.ForEachAsync(rows.Where(r => r.ReminderName is RecoveryReminders.UserWork or RecoveryReminders.PriceWatch or RecoveryReminders.IndicatorWatch),
                 new ParallelOptions { MaxDegreeOfParallelism = ConcurrentWakeUps, CancellationToken = cancellationToken }, async (row, _) =>
                 {
                     var grain = grains.GetGrain(row.GrainId);
@@ -63,8 +63,10 @@ public sealed partial class RecoveryOnSiloLoss(
                     {
                         if (row.ReminderName == RecoveryReminders.UserWork)
                             await grain.AsReference<IUserGrain>().RecoverAsync();
+                        else if (row.ReminderName == RecoveryReminders.IndicatorWatch)
+                            await grain.AsReference<IIndicatorWatchGrain>().GetStatusAsync(); // activating it resumes the watch
                         else
-                            await grain.AsReference<IPriceWatchGrain>().GetStatusAsync(); // activating it resumes the watch
+                            await grain.AsReference<IPriceWatchGrain>().GetStatusAsync();
                         Interlocked.Increment(ref woken);
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)

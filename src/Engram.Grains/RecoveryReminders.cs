@@ -17,6 +17,9 @@ public static class RecoveryReminders
     /// <summary>A price watch's: alerts armed, firing or waiting to re-arm.</summary>
     public const string PriceWatch = "keep-watching";
 
+    /// <summary>An indicator watch's: alerts armed or firing.</summary>
+    public const string IndicatorWatch = "keep-watching-indicators";
+
     /// <summary>How often a recovery reminder ticks while it exists (a silo's death wakes them at once: <see cref="RecoveryOnSiloLoss"/>).</summary>
     public static readonly TimeSpan Period = TimeSpan.FromSeconds(15);
 

@@ -48,6 +48,9 @@ public interface IUserGrain : IGrainWithIntegerKey
     /// </summary>
     Task<AlertFiredResult> OnAlertFiredAsync(AlertFired fired);
 
+    /// <summary>Several of this user's alerts crossed on one move: one write, one message; a result per crossing, in order.</summary>
+    Task<IReadOnlyList<AlertFiredResult>> OnAlertsFiredAsync(IReadOnlyList<AlertFired> fired);
+
     // Direct operations (tests, tools and operators; the conversation changes the same state in its own turn)
     Task<OperationResult<AlertView>> AddAlertAsync(AlertRequest request);
     Task<IReadOnlyList<AlertView>> GetAlertsAsync(bool includeTriggered = false);

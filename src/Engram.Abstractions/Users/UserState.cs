@@ -117,12 +117,20 @@ public sealed class PriceAlert
     /// <summary>Set as a percentage move (e.g. +5%) from <see cref="CreationPrice"/>.</summary>
     [Id(12)] public decimal? RelativePercent { get; set; }
     [Id(13)] public int TimesTriggered { get; set; }
+    /// <summary>Set for an indicator alert (RSI, a moving average, volume, change), checked at each candle close; null for a price alert.</summary>
+    [Id(14)] public Alerts.IndicatorSpec? Indicator { get; set; }
+    /// <summary>When a repeating alert fired in the last hour: past the limit it is paused.</summary>
+    [Id(15)] public List<DateTimeOffset>? RecentFires { get; set; }
+    /// <summary>Stopped because it fired too often; listed as paused until set again.</summary>
+    [Id(16)] public bool Paused { get; set; }
 }
 
 public enum AlertCondition
 {
     Above = 0,
     Below = 1,
+    /// <summary>The close crossing a moving average either way (indicator alerts only).</summary>
+    Crosses = 2,
 }
 
 [GenerateSerializer]

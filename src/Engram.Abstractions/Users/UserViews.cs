@@ -40,7 +40,8 @@ public sealed record AlertRequest(
     [property: Id(4)] bool Repeat = false,
     [property: Id(5)] TimeSpan? Cooldown = null,
     [property: Id(6)] DateTimeOffset? ExpiresAt = null,
-    [property: Id(7)] decimal? RelativePercent = null);
+    [property: Id(7)] decimal? RelativePercent = null,
+    [property: Id(8)] Alerts.IndicatorSpec? Indicator = null);
 
 /// <summary>A crossing seen by a symbol's price watch, sent to the alert's owner.</summary>
 [GenerateSerializer, Immutable]
@@ -50,7 +51,8 @@ public sealed record AlertFired(
     [property: Id(2)] AlertCondition Condition,
     [property: Id(3)] decimal Threshold,
     [property: Id(4)] decimal Price,
-    [property: Id(5)] DateTimeOffset At);
+    [property: Id(5)] DateTimeOffset At,
+    [property: Id(6)] Alerts.IndicatorReading? Reading = null);
 
 /// <summary>What the owner did with a crossing.</summary>
 public enum AlertFiredOutcome
@@ -61,6 +63,8 @@ public enum AlertFiredOutcome
     NotifiedRearm = 1,
     /// <summary>The alert no longer exists (deleted, expired): drop it from the index.</summary>
     Gone = 2,
+    /// <summary>Notified, and paused for firing too often: drop it from the index.</summary>
+    NotifiedPaused = 3,
 }
 
 [GenerateSerializer, Immutable]
@@ -83,4 +87,6 @@ public sealed record AlertView(
     [property: Id(9)] TimeSpan? Cooldown = null,
     [property: Id(10)] DateTimeOffset? ExpiresAt = null,
     [property: Id(11)] decimal? RelativePercent = null,
-    [property: Id(12)] int TimesTriggered = 0);
+    [property: Id(12)] int TimesTriggered = 0,
+    [property: Id(13)] Alerts.IndicatorSpec? Indicator = null,
+    [property: Id(14)] bool Paused = false);

@@ -24,6 +24,9 @@ public sealed class AlertOptions
     /// price request for up to 100 symbols weighs 4). Polls past the budget are skipped, not queued.
     /// </summary>
     [Range(4, 6000)] public int FallbackWeightPerMinute { get; set; } = 600;
+
+    /// <summary>How often an indicator watch looks for a new close (the candle cache asks the exchange only when one can have closed).</summary>
+    public TimeSpan IndicatorCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>Where the price feed gets REST prices: the exchange provider by default, a script in tests.</summary>

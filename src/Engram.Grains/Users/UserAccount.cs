@@ -1,6 +1,7 @@
 using System.Globalization;
 using Engram.Abstractions.Common;
 using Engram.Abstractions.Users;
+using Engram.Grains.Alerts;
 
 namespace Engram.Grains.Users;
 
@@ -29,9 +30,14 @@ public sealed class UserAccount(UserState state, UserGrainOptions options, TimeP
     {
         if (string.IsNullOrWhiteSpace(request.Symbol))
             return OperationResult<AlertView>.Fail("Which pair? For example: /alert BTC above 100000");
-        if (request.Threshold <= 0 || request.Threshold > MaxPrice)
+        if (request.Indicator is { } indicator)
+        {
+            if (IndicatorAlerts.Problem(indicator, request.Condition, request.Threshold) is { } problem)
+                return OperationResult<AlertView>.Fail(problem);
+        }
+        else if (request.Threshold <= 0 || request.Threshold > MaxPrice || request.Condition == AlertCondition.Crosses)
             return OperationResult<AlertView>.Fail($"The alert price must be a positive number, e.g. /alert {Pretty(request.Symbol)} above 100000");
-        if (request.CurrentPrice is { } now && IsAlreadyTrue(request.Condition, request.Threshold, now))
+        else if (request.CurrentPrice is { } now && IsAlreadyTrue(request.Condition, request.Threshold, now))
         {
             var word = request.Condition == AlertCondition.Above ? "above" : "below";
             return OperationResult<AlertView>.Fail(
@@ -46,7 +52,7 @@ public sealed class UserAccount(UserState state, UserGrainOptions options, TimeP
                 $"You already have {active} active alerts, the limit is {options.MaxActiveAlerts}. Remove one with /delalert <id>.");
 
         var duplicate = state.Alerts.FirstOrDefault(a => IsActive(a) && a.Symbol == request.Symbol
-            && a.Condition == request.Condition && a.Threshold == request.Threshold);
+            && a.Condition == request.Condition && a.Threshold == request.Threshold && a.Indicator == request.Indicator);
         if (duplicate is not null)
             return OperationResult<AlertView>.Fail($"You already have this alert (#{duplicate.Id}).");
 
@@ -65,6 +71,7 @@ public sealed class UserAccount(UserState state, UserGrainOptions options, TimeP
             Cooldown = request.Repeat ? request.Cooldown ?? TimeSpan.FromHours(1) : null,
             ExpiresAt = request.ExpiresAt,
             RelativePercent = request.RelativePercent,
+            Indicator = request.Indicator,
         };
         state.Alerts.Add(alert);
         return OperationResult<AlertView>.Success(ToView(alert));
@@ -106,6 +113,8 @@ public sealed class UserAccount(UserState state, UserGrainOptions options, TimeP
         alert.TimesTriggered++;
         if (!alert.Repeat)
             alert.Triggered = true;
+        else if (FiredTooOften(alert, fired.At))
+            alert.Triggered = alert.Paused = true;
         // Keep a short history of fired one-shot alerts; the state must not grow without bound.
         var done = state.Alerts.Where(a => a.Triggered).OrderBy(a => a.TriggeredAt).ToList();
         if (done.Count > TriggeredAlertsKept)
@@ -116,9 +125,19 @@ public sealed class UserAccount(UserState state, UserGrainOptions options, TimeP
         return (Rearm(alert, fired), alert);
     }
 
-    private static AlertFiredResult Rearm(PriceAlert alert, AlertFired fired) => alert.Repeat
-        ? new AlertFiredResult(AlertFiredOutcome.NotifiedRearm, fired.At + (alert.Cooldown ?? TimeSpan.FromHours(1)))
+    private static AlertFiredResult Rearm(PriceAlert alert, AlertFired fired) =>
+        alert.Paused ? new AlertFiredResult(AlertFiredOutcome.NotifiedPaused)
+        : alert.Repeat ? new AlertFiredResult(AlertFiredOutcome.NotifiedRearm, fired.At + (alert.Cooldown ?? TimeSpan.FromHours(1)))
         : new AlertFiredResult(AlertFiredOutcome.Notified);
+
+    /// <summary>Counts this firing among the last hour's; more than the limit pauses a repeating alert.</summary>
+    private bool FiredTooOften(PriceAlert alert, DateTimeOffset at)
+    {
+        var recent = alert.RecentFires ??= [];
+        recent.RemoveAll(t => t <= at - TimeSpan.FromHours(1));
+        recent.Add(at);
+        return recent.Count > options.MaxAlertFiresPerHour;
+    }
 
     public static bool IsAlreadyTrue(AlertCondition condition, decimal threshold, decimal price) =>
         condition == AlertCondition.Above ? price >= threshold : price <= threshold;
@@ -264,7 +283,7 @@ public sealed class UserAccount(UserState state, UserGrainOptions options, TimeP
 
     public static AlertView ToView(PriceAlert a) =>
         new(a.Id, a.Symbol, a.Condition, a.Threshold, a.CreatedAt, a.CreationPrice, a.Triggered, a.TriggeredAt,
-            a.Repeat, a.Cooldown, a.ExpiresAt, a.RelativePercent, a.TimesTriggered);
+            a.Repeat, a.Cooldown, a.ExpiresAt, a.RelativePercent, a.TimesTriggered, a.Indicator, a.Paused);
 
     private static PositionView ToView(string symbol, Position p) => new(symbol, p.Amount, p.AverageCost);
 

@@ -279,30 +279,41 @@ public sealed partial class UserGrain(
 
     // ---------------------------------------------------------------- alerts fired by a price watch
 
-    public async Task<AlertFiredResult> OnAlertFiredAsync(AlertFired fired)
+    public async Task<AlertFiredResult> OnAlertFiredAsync(AlertFired fired) => (await OnAlertsFiredAsync([fired]))[0];
+
+    public async Task<IReadOnlyList<AlertFiredResult>> OnAlertsFiredAsync(IReadOnlyList<AlertFired> fired)
     {
-        var (result, notify) = Account.OnAlertFired(fired);
-        if (notify is null)
+        var account = Account;
+        var results = new List<AlertFiredResult>(fired.Count);
+        var notify = new List<(PriceAlert Alert, AlertFired Fired)>();
+        foreach (var crossing in fired)
         {
-            // The same crossing again (the watch retries when it did not hear back): make sure what
+            var (result, alert) = account.OnAlertFired(crossing);
+            results.Add(result);
+            if (alert is not null)
+                notify.Add((alert, crossing));
+        }
+        if (notify.Count == 0)
+        {
+            // The same crossings again (the watch retries when it did not hear back): make sure what
             // the first report stored is covered and on its way.
             if (user.State.Outbox.Any(m => m.DeliverOnRecovery))
             {
                 await SettleReminderAsync();
                 this.AsReference<IUserGrain>().DeliverOutboxAsync().Ignore();
             }
-            return result;
+            return results;
         }
-        // One write marks the alert and stores the notification; a user who blocked the bot gets
-        // nothing (the alert is still marked, so it does not fire again).
+        // One write marks the alerts and stores one notification for all of them; a user who blocked
+        // the bot gets nothing (the alerts are still marked, so they do not fire again).
         if (user.State.Active)
-            Enqueue(UserId, AlertNotification.For(notify, fired), null, null, deliverOnRecovery: true);
+            Enqueue(UserId, AlertNotification.For(notify), null, null, deliverOnRecovery: true);
         await WriteOrDiscardAsync();
         // Acknowledged once the reminder that sends it after a crash exists; sent in the next turn,
-        // so the price watch (telling many owners) never waits on Telegram.
+        // so the watch (telling many owners) never waits on Telegram.
         await SettleReminderAsync();
         this.AsReference<IUserGrain>().DeliverOutboxAsync().Ignore();
-        return result;
+        return results;
     }
 
     // ---------------------------------------------------------------- delivery
@@ -471,14 +482,24 @@ public sealed partial class UserGrain(
 
     // ---------------------------------------------------------------- price watches
 
-    /// <summary>A failed call is only logged: the next activation re-syncs every symbol.</summary>
+    /// <summary>A failed call is only logged: the next activation re-syncs every watch.</summary>
     private async Task TellPriceWatchAsync(AlertView alert, bool added)
     {
-        var entry = new AlertEntry(alert.Threshold, UserId, alert.Id, alert.Condition, alert.ExpiresAt);
-        var watch = GrainFactory.GetGrain<IPriceWatchGrain>(alert.Symbol);
         try
         {
-            await (added ? watch.AddAsync(entry) : watch.RemoveAsync(entry));
+            if (alert.Indicator is { } spec)
+            {
+                var watch = GrainFactory.GetGrain<IIndicatorWatchGrain>(IndicatorAlerts.WatchKey(alert.Symbol, spec));
+                await (added
+                    ? watch.AddAsync(new IndicatorAlertEntry(UserId, alert.Id, spec.Line, alert.Condition, alert.Threshold, alert.CreatedAt, alert.ExpiresAt))
+                    : watch.RemoveAsync(UserId, alert.Id));
+            }
+            else
+            {
+                var entry = new AlertEntry(alert.Threshold, UserId, alert.Id, alert.Condition, alert.ExpiresAt);
+                var watch = GrainFactory.GetGrain<IPriceWatchGrain>(alert.Symbol);
+                await (added ? watch.AddAsync(entry) : watch.RemoveAsync(entry));
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -489,7 +510,8 @@ public sealed partial class UserGrain(
     private async Task SyncPriceWatchesAsync()
     {
         var account = Account;
-        foreach (var symbol in user.State.Alerts.Where(account.IsActive).GroupBy(a => a.Symbol))
+        var active = user.State.Alerts.Where(account.IsActive).ToList();
+        foreach (var symbol in active.Where(a => a.Indicator is null).GroupBy(a => a.Symbol))
         {
             try
             {
@@ -499,6 +521,18 @@ public sealed partial class UserGrain(
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 LogWatchFailed(ex.GetType().Name, UserId, symbol.Key);
+            }
+        }
+        foreach (var watched in active.Where(a => a.Indicator is not null).GroupBy(a => IndicatorAlerts.WatchKey(a.Symbol, a.Indicator!)))
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IIndicatorWatchGrain>(watched.Key)
+                    .SyncUserAsync(UserId, watched.Select(a => IndicatorAlerts.EntryOf(UserId, a)).ToList());
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogWatchFailed(ex.GetType().Name, UserId, watched.Key);
             }
         }
     }

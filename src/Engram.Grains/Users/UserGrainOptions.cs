@@ -44,6 +44,9 @@ public sealed class UserGrainOptions
     /// <summary>Messages a user's outbox holds waiting for the transport; past it the oldest are dropped.</summary>
     [Range(10, 10_000)] public int MaxUndelivered { get; set; } = 200;
 
+    /// <summary>A repeating alert that fires more often than this in an hour is paused, with a notice (TradingView's lesson: a flapping alert is noise).</summary>
+    [Range(1, 1_000)] public int MaxAlertFiresPerHour { get; set; } = 10;
+
     /// <summary>Deployment defaults for users who have not chosen (from agent/trading config).</summary>
     public ResponseFormat DefaultResponseFormat { get; set; } = ResponseFormat.Clean;
     public string DefaultTimeframe { get; set; } = "1h";

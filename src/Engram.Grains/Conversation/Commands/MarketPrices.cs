@@ -37,6 +37,21 @@ public sealed partial class MarketPrices(IMarketDataProvider market, ILogger<Mar
         }
     }
 
+    /// <summary>An indicator alert's series at the last close (the candles come through the cache its watch reads), or null.</summary>
+    public async Task<(double Value, double Close, DateTimeOffset CloseTime)?> TryIndicatorAsync(string symbol, Abstractions.Alerts.IndicatorSpec spec)
+    {
+        try
+        {
+            var candles = await market.GetCandlesAsync(symbol, Timeframe.Parse(spec.Timeframe), Trading.Indicators.IndicatorLine.Window);
+            return Alerts.IndicatorAlerts.Current(spec, candles);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogPriceUnavailable($"{symbol} {spec.Line} {spec.Timeframe}", ex.GetType().Name);
+            return null;
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Price of {Symbol} unavailable: {Reason}")]
     private partial void LogPriceUnavailable(string symbol, string reason);
 }

@@ -1,0 +1,54 @@
+using Engram.Abstractions.Alerts;
+using Engram.Abstractions.Users;
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+
+namespace Engram.Grains.Alerts;
+
+/// <summary>
+/// Stateless: what it carries is in the watch's firing list until acknowledged, and a lost dispatch is sent again
+/// by the watch. Owners are told in parallel, so a move that fires ten thousand alerts does not reach the last
+/// owner ten thousand round trips late.
+/// </summary>
+[StatelessWorker, Reentrant]
+internal sealed partial class AlertDispatchGrain(ILogger<AlertDispatchGrain> logger) : Grain, IAlertDispatchGrain
+{
+    private const int ConcurrentOwners = 256;
+
+    public async Task DispatchAsync(IAlertWatch watch, IReadOnlyList<OwnerAlert> alerts)
+    {
+        var answers = new List<OwnerAnswer>(alerts.Count);
+        var failed = 0;
+        string? error = null;
+        using var slots = new SemaphoreSlim(ConcurrentOwners);
+        await Task.WhenAll(alerts.GroupBy(a => a.UserId).Select(async owner =>
+        {
+            await slots.WaitAsync();
+            try
+            {
+                var fired = owner.Select(a => a.Fired).ToList();
+                var results = await GrainFactory.GetGrain<IUserGrain>(owner.Key).OnAlertsFiredAsync(fired);
+                // Turns of this grain run one at a time between awaits: the list needs no lock.
+                for (var i = 0; i < fired.Count; i++)
+                    answers.Add(new OwnerAnswer(owner.Key, fired[i], results[i]));
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The owner's silo may be failing over: the crossing stays in the watch's firing list and is sent again.
+                failed++;
+                error ??= ex.GetType().Name;
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }));
+        if (failed > 0)
+            LogNotifyFailed(watch.GetPrimaryKeyString(), failed, error!);
+        if (answers.Count > 0)
+            await watch.AcknowledgeAsync(answers);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not tell {Count} owner(s) about crossings seen by {Watch} ({Error}); they are sent again")]
+    private partial void LogNotifyFailed(string watch, int count, string error);
+}

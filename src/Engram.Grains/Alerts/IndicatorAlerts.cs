@@ -1,0 +1,82 @@
+using System.Globalization;
+using Engram.Abstractions.Alerts;
+using Engram.Abstractions.Users;
+using Engram.Grains.Market;
+using Engram.Trading.Indicators;
+using Engram.Trading.MarketData;
+
+namespace Engram.Grains.Alerts;
+
+/// <summary>How an indicator alert is checked, described and written as a command, in one place.</summary>
+public static class IndicatorAlerts
+{
+    public static IndicatorLine LineOf(IndicatorSpec spec) =>
+        IndicatorLine.TryParse(spec.Line, out var line) ? line : throw new ArgumentException($"Unknown indicator '{spec.Line}'.", nameof(spec));
+
+    public static Timeframe TimeframeOf(IndicatorSpec spec) => Timeframe.Parse(spec.Timeframe);
+
+    /// <summary>The watch that evaluates it: one per pair and timeframe.</summary>
+    public static string WatchKey(string symbol, IndicatorSpec spec) => MarketKey.Of(symbol, spec.Timeframe);
+
+    public static IndicatorAlertEntry EntryOf(long userId, PriceAlert alert) =>
+        new(userId, alert.Id, alert.Indicator!.Line, alert.Condition, alert.Threshold, alert.CreatedAt, alert.ExpiresAt);
+
+    /// <summary>What is wrong with an indicator alert, or null when it can be set.</summary>
+    public static string? Problem(IndicatorSpec spec, AlertCondition condition, decimal level)
+    {
+        if (!IndicatorLine.TryParse(spec.Line, out var line) || !Timeframe.TryParse(spec.Timeframe, out _))
+            return $"I don't know the indicator '{spec.Line}' on '{spec.Timeframe}'.";
+        if (line.IsAverage)
+            return level == 0 ? null : "A moving-average alert has no level: /alert SOL crosses ema200 1d";
+        if (condition == AlertCondition.Crosses)
+            return "Say above or below for this one, e.g. /alert BTC rsi 4h above 70";
+        return line.Kind switch
+        {
+            IndicatorLineKind.Rsi when level is <= 0 or >= 100 => "An RSI level is between 0 and 100, e.g. /alert BTC rsi 4h above 70",
+            IndicatorLineKind.VolumeRatio when level is <= 0 or > 1000 => "A volume level is a multiple of the average, e.g. /alert BTC volume 1h above 2x",
+            IndicatorLineKind.Change when level is 0 or <= -100 or > 10_000 => "A change is a percentage, e.g. /alert BTC change 24h above 5%",
+            _ => null,
+        };
+    }
+
+    /// <summary>"RSI(14) 4h above 70", "crosses EMA 200 (1d)", "1h volume above 2x its 20-candle average", "24h change above +5%".</summary>
+    public static string Describe(IndicatorSpec spec, AlertCondition condition, decimal level)
+    {
+        var line = LineOf(spec);
+        var tf = TimeframeOf(spec);
+        var word = condition == AlertCondition.Above ? "above" : "below";
+        return line.Kind switch
+        {
+            _ when line.IsAverage => condition == AlertCondition.Crosses ? $"crosses {line.Name(tf)}" : $"crosses {word} {line.Name(tf)}",
+            IndicatorLineKind.VolumeRatio => $"{tf.Code} volume {word} {line.FormatValue((double)level)} its {line.Period}-candle average",
+            _ => $"{line.Name(tf)} {word} {line.FormatValue((double)level)}",
+        };
+    }
+
+    /// <summary>The <c>/alert</c> command that sets it again (buttons, and what <c>propose_alert</c> offers); <see cref="Conversation.AlertCommand.Parse"/> reads it back.</summary>
+    public static string Command(string baseAsset, IndicatorSpec spec, AlertCondition condition, decimal level)
+    {
+        var line = LineOf(spec);
+        var tf = TimeframeOf(spec);
+        var word = condition == AlertCondition.Above ? "above" : "below";
+        var number = level.ToString("0.########", CultureInfo.InvariantCulture);
+        return line.Kind switch
+        {
+            _ when line.IsAverage => condition == AlertCondition.Crosses ? $"/alert {baseAsset} crosses {line.Code} {tf.Code}" : $"/alert {baseAsset} crosses {word} {line.Code} {tf.Code}",
+            IndicatorLineKind.Rsi => $"/alert {baseAsset} {(line.Period == IndicatorSeries.RsiPeriod ? "rsi" : line.Code)} {tf.Code} {word} {number}",
+            IndicatorLineKind.VolumeRatio => $"/alert {baseAsset} volume {tf.Code} {word} {number}x",
+            _ => $"/alert {baseAsset} change {line.ChangeSpan(tf)} {word} {number}%",
+        };
+    }
+
+    /// <summary>The value at the last close of <paramref name="candles"/>, and the close; null while the series warms up.</summary>
+    public static (double Value, double Close, DateTimeOffset CloseTime)? Current(IndicatorSpec spec, IReadOnlyList<Candle> candles)
+    {
+        if (candles.Count < 2)
+            return null;
+        var columns = new CandleColumns(candles);
+        var series = LineOf(spec).Compute(columns.Close, columns.Volume);
+        return double.IsNaN(series[^1]) ? null
+            : (series[^1], columns.Close[^1], candles[^1].OpenTime + TimeframeOf(spec).Duration);
+    }
+}
