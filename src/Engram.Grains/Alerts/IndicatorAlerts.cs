@@ -64,7 +64,7 @@ public static class IndicatorAlerts
         {
             _ when line.IsAverage => condition == AlertCondition.Crosses ? $"/alert {baseAsset} crosses {line.Code} {tf.Code}" : $"/alert {baseAsset} crosses {word} {line.Code} {tf.Code}",
             IndicatorLineKind.Rsi => $"/alert {baseAsset} {(line.Period == IndicatorSeries.RsiPeriod ? "rsi" : line.Code)} {tf.Code} {word} {number}",
-            IndicatorLineKind.VolumeRatio => $"/alert {baseAsset} volume {tf.Code} {word} {number}x",
+            IndicatorLineKind.VolumeRatio => $"/alert {baseAsset} {(line.Period == IndicatorLine.VolumeAveragePeriod ? "volume" : line.Code)} {tf.Code} {word} {number}x",
             _ => $"/alert {baseAsset} change {line.ChangeSpan(tf)} {word} {number}%",
         };
     }

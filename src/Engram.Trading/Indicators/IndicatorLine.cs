@@ -122,7 +122,7 @@ public readonly partial record struct IndicatorLine(IndicatorLineKind Kind, int 
             "rsi" => (IndicatorLineKind.Rsi, hasPeriod ? period : IndicatorSeries.RsiPeriod, 2, 50),
             "ema" when hasPeriod => (IndicatorLineKind.Ema, period, 2, MaxPeriod),
             "sma" or "ma" when hasPeriod => (IndicatorLineKind.Sma, period, 2, MaxPeriod),
-            "volume" or "vol" when !hasPeriod => (IndicatorLineKind.VolumeRatio, VolumeAveragePeriod, 0, int.MaxValue),
+            "volume" or "vol" => (IndicatorLineKind.VolumeRatio, hasPeriod ? period : VolumeAveragePeriod, 2, MaxPeriod),
             "change" when hasPeriod => (IndicatorLineKind.Change, period, 1, MaxPeriod),
             _ => null,
         };
