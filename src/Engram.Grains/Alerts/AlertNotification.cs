@@ -74,7 +74,7 @@ public static class AlertNotification
         return line.IsAverage
             ? $"{pretty} {IndicatorAlerts.Describe(spec, alert.Condition, 0).Replace("crosses", "crossed", StringComparison.Ordinal)}: closed at {line.FormatValue(reading.Close)} " +
               $"against the average's {line.FormatValue(reading.Value)} at the {close}."
-            : $"{pretty} {line.Name(tf)} crossed {(alert.Condition == AlertCondition.Above ? "above" : "below")} {line.FormatValue((double)alert.Threshold)}: " +
+            : $"{pretty} {line.Name(tf)} crossed {(alert.Condition == AlertCondition.Above ? "above" : "below")} {IndicatorAlerts.FormatLevel(line, alert.Threshold)}: " +
               $"{line.FormatValue(reading.Value)} at the {close} (was {line.FormatValue(reading.Previous)}); {pretty} closed at {Money((decimal)reading.Close)}.";
     }
 

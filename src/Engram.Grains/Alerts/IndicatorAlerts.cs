@@ -48,10 +48,18 @@ public static class IndicatorAlerts
         return line.Kind switch
         {
             _ when line.IsAverage => condition == AlertCondition.Crosses ? $"crosses {line.Name(tf)}" : $"crosses {word} {line.Name(tf)}",
-            IndicatorLineKind.VolumeRatio => $"{tf.Code} volume {word} {line.FormatValue((double)level)} its {line.Period}-candle average",
-            _ => $"{line.Name(tf)} {word} {line.FormatValue((double)level)}",
+            IndicatorLineKind.VolumeRatio => $"{tf.Code} volume {word} {FormatLevel(line, level)} its {line.Period}-candle average",
+            _ => $"{line.Name(tf)} {word} {FormatLevel(line, level)}",
         };
     }
+
+    /// <summary>A level as the user wrote it: 70, 2x, +5%.</summary>
+    public static string FormatLevel(IndicatorLine line, decimal level) => line.Kind switch
+    {
+        IndicatorLineKind.VolumeRatio => level.ToString("0.##", CultureInfo.InvariantCulture) + "x",
+        IndicatorLineKind.Change => level.ToString("+0.##;-0.##", CultureInfo.InvariantCulture) + "%",
+        _ => level.ToString("0.##", CultureInfo.InvariantCulture),
+    };
 
     /// <summary>The <c>/alert</c> command that sets it again (buttons, and what <c>propose_alert</c> offers); <see cref="Conversation.AlertCommand.Parse"/> reads it back.</summary>
     public static string Command(string baseAsset, IndicatorSpec spec, AlertCondition condition, decimal level)

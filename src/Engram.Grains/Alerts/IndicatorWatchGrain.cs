@@ -41,6 +41,7 @@ internal sealed partial class IndicatorWatchGrain(
     private static readonly TimeSpan DispatchAgainAfter = TimeSpan.FromSeconds(20);
 
     private IndicatorAlertBook book = null!;
+    private Trading.MarketData.Timeframe timeframe;
     private IGrainTimer? checking;
     private DateTimeOffset lastDispatch = DateTimeOffset.MinValue;
     private long closesEvaluated;
@@ -50,7 +51,8 @@ internal sealed partial class IndicatorWatchGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        book = new IndicatorAlertBook(MarketKey.Parse(Key).Timeframe);
+        timeframe = MarketKey.Parse(Key).Timeframe;
+        book = new IndicatorAlertBook(timeframe);
         foreach (var entry in watch.State.Armed)
             book.Add(entry);
         await UpdateWatchingAsync();
@@ -58,7 +60,7 @@ internal sealed partial class IndicatorWatchGrain(
 
     public async Task AddAsync(IndicatorAlertEntry entry)
     {
-        if (book.Add(entry))
+        if (book.Add(ArmedFromNextClose(entry)))
             await PersistAsync();
         await UpdateWatchingAsync();
     }
@@ -80,7 +82,7 @@ internal sealed partial class IndicatorWatchGrain(
         var firing = watch.State.Firing.Where(f => f.Entry.UserId == userId).Select(f => f.Entry.AlertId).ToHashSet();
         // A re-armed entry keeps its later start; only missing ones are added.
         foreach (var entry in armed.Where(e => !firing.Contains(e.AlertId) && book.Find(e.UserId, e.AlertId) is null))
-            changed |= book.Add(entry);
+            changed |= book.Add(ArmedFromNextClose(entry));
         if (changed)
         {
             LogHealed(Key, userId);
@@ -111,6 +113,13 @@ internal sealed partial class IndicatorWatchGrain(
             var from = candles.FirstAfter(watch.State.LastEvaluatedOpenMs, MaxCatchUp);
             if (from < candles.Count)
             {
+                if (watch.State.LastEvaluatedOpenMs is null)
+                {
+                    // A new watch: what was set before its first close counts from that close on.
+                    var first = DateTimeOffset.FromUnixTimeMilliseconds(candles.OpenTimeMs[^1]) + timeframe.Duration;
+                    foreach (var entry in book.Entries.ToList())
+                        book.Add(entry.ArmedAt > first ? entry with { ArmedAt = first } : entry);
+                }
                 var crossings = book.Evaluate(candles, from);
                 closesEvaluated += candles.Count - Math.Max(from, 1);
                 foreach (var crossing in crossings)
@@ -148,6 +157,15 @@ internal sealed partial class IndicatorWatchGrain(
             await PersistAsync();
         await UpdateWatchingAsync();
     }
+
+    /// <summary>
+    /// An alert set now counts from the next close this watch evaluates, in the market's time: the exchange's clock,
+    /// not this silo's, says which closes are new.
+    /// </summary>
+    private IndicatorAlertEntry ArmedFromNextClose(IndicatorAlertEntry entry) =>
+        watch.State.LastEvaluatedOpenMs is { } last && DateTimeOffset.FromUnixTimeMilliseconds(last) + timeframe.Duration is var lastClose && entry.ArmedAt > lastClose
+            ? entry with { ArmedAt = lastClose }
+            : entry;
 
     private AlertFired FiredOf(IndicatorCrossing crossing) =>
         new(crossing.Entry.AlertId, MarketKey.Parse(Key).Symbol, crossing.Entry.Condition, crossing.Entry.Level,
