@@ -76,12 +76,17 @@ public sealed class AgentTools
                 """{"type":"object","properties":{}}""",
                 (_, _) => Task.FromResult(View(user.Alerts.Where(a => !a.Triggered).ToList(), $"{user.Alerts.Count(a => !a.Triggered)} active alert(s)"))),
             new Tool("propose_alert",
-                "Propose a price alert for the user to set with one tap: it is checked against the current price and shown as a button under " +
-                "your answer. It creates nothing; only the user's tap sets the alert. Use when the user asks to be told when a price goes above or below a level.",
-                """{"type":"object","properties":{"pair":{"type":"string","description":"Trading pair or coin, e.g. BTC/USDT, ETH."},"condition":{"type":"string","enum":["above","below"],"description":"Alert when the price goes above or below the level."},"price":{"type":"number","description":"The price level, in the pair's quote currency."}},"required":["pair","condition","price"]}""",
+                "Propose an alert for the user to set with one tap: checked against the market now and shown as a button under your answer. " +
+                "It creates nothing; only the user's tap sets the alert. Use when the user asks to be told when a price goes above or below a level, " +
+                "or when an indicator does: RSI above/below a level, the price crossing a moving average, volume over its average, a change over a span. " +
+                "Indicator alerts are checked at each candle close of their timeframe.",
+                $$$"""{"type":"object","properties":{"pair":{"type":"string","description":"Trading pair or coin, e.g. BTC/USDT, ETH."},"condition":{"type":"string","enum":["above","below","crosses"],"description":"above or below the level; for a moving average: crosses (either way), above or below (the price crossing it that way)."},"price":{"type":"number","description":"A price alert's level, in the pair's quote currency. Omit for an indicator alert."},"indicator":{"type":"string","enum":["rsi","ema","sma","volume","change"],"description":"Omit for a price alert. rsi: RSI level 0-100; ema/sma: the price crossing the average; volume: candle volume as a multiple of its 20-candle average; change: % change over a span."},"period":{"type":"integer","description":"rsi (default 14) or ema/sma period (e.g. 50, 200)."},"timeframe":{"type":"string","description":"Candle timeframe for rsi/ema/sma/volume (e.g. 1h, 4h, 1d; default 1h); for change, the span (e.g. 24h, 4h, 7d)."},"level":{"type":"number","description":"The indicator level: RSI 70, volume 2 (twice the average), change 5 or -5 (percent). Not used for a moving average."}},"required":["pair","condition"]}""",
                 async (args, ct) => proposals.Count >= MaxProposals
                     ? new ToolOutput(JsonSerializer.SerializeToElement(new { error = $"At most {MaxProposals} alerts can be proposed in one answer." }), "Too many proposals.", true, null)
-                    : await Record(Propose(trading.ProposeAlertAsync(Str(args, "pair"), Str(args, "condition"), Num(args, "price"), ct)))),
+                    : args.ContainsKey("indicator") && Str(args, "indicator") is { Length: > 0 } indicator && indicator != "price"
+                        ? await Record(Propose(trading.ProposeIndicatorAlertAsync(Str(args, "pair"), indicator, OptionalInt(args, "period"), OptStr(args, "timeframe"),
+                            Str(args, "condition"), Num(args, "level"), ct)))
+                        : await Record(Propose(trading.ProposeAlertAsync(Str(args, "pair"), Str(args, "condition"), Num(args, "price"), ct)))),
         ];
         foreach (var tool in Functions.Cast<Tool>())
             tool.Recorder = invocations;
@@ -99,6 +104,18 @@ public sealed class AgentTools
             proposals.Enqueue(new ReplyButton(result.Value.ButtonLabel, result.Value.Command));
         return result;
     }
+
+    private async Task<ToolResult<IndicatorAlertProposal>> Propose(Task<ToolResult<IndicatorAlertProposal>> call)
+    {
+        var result = await call;
+        if (result.IsSuccess)
+            proposals.Enqueue(new ReplyButton(result.Value.ButtonLabel, result.Value.Command));
+        return result;
+    }
+
+    private static int? OptionalInt(IReadOnlyDictionary<string, JsonElement> args, string name) =>
+        args.TryGetValue(name, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n
+        : args.TryGetValue(name, out value) && value.ValueKind == JsonValueKind.String && int.TryParse(value.GetString(), out n) ? n : null;
 
     private static double Num(IReadOnlyDictionary<string, JsonElement> args, string name) =>
         args.TryGetValue(name, out var value) ? value.ValueKind switch

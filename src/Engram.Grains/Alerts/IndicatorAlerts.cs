@@ -26,18 +26,11 @@ public static class IndicatorAlerts
     {
         if (!IndicatorLine.TryParse(spec.Line, out var line) || !Timeframe.TryParse(spec.Timeframe, out _))
             return $"I don't know the indicator '{spec.Line}' on '{spec.Timeframe}'.";
-        if (line.IsAverage)
-            return level == 0 ? null : "A moving-average alert has no level: /alert SOL crosses ema200 1d";
-        if (condition == AlertCondition.Crosses)
-            return "Say above or below for this one, e.g. /alert BTC rsi 4h above 70";
-        return line.Kind switch
-        {
-            IndicatorLineKind.Rsi when level is <= 0 or >= 100 => "An RSI level is between 0 and 100, e.g. /alert BTC rsi 4h above 70",
-            IndicatorLineKind.VolumeRatio when level is <= 0 or > 1000 => "A volume level is a multiple of the average, e.g. /alert BTC volume 1h above 2x",
-            IndicatorLineKind.Change when level is 0 or <= -100 or > 10_000 => "A change is a percentage, e.g. /alert BTC change 24h above 5%",
-            _ => null,
-        };
+        return line.AlertProblem(SideWord(condition), level);
     }
+
+    public static string SideWord(AlertCondition condition) =>
+        condition switch { AlertCondition.Above => "above", AlertCondition.Below => "below", _ => "crosses" };
 
     /// <summary>"RSI(14) 4h above 70", "crosses EMA 200 (1d)", "1h volume above 2x its 20-candle average", "24h change above +5%".</summary>
     public static string Describe(IndicatorSpec spec, AlertCondition condition, decimal level)
@@ -62,20 +55,8 @@ public static class IndicatorAlerts
     };
 
     /// <summary>The <c>/alert</c> command that sets it again (buttons, and what <c>propose_alert</c> offers); <see cref="Conversation.AlertCommand.Parse"/> reads it back.</summary>
-    public static string Command(string baseAsset, IndicatorSpec spec, AlertCondition condition, decimal level)
-    {
-        var line = LineOf(spec);
-        var tf = TimeframeOf(spec);
-        var word = condition == AlertCondition.Above ? "above" : "below";
-        var number = level.ToString("0.########", CultureInfo.InvariantCulture);
-        return line.Kind switch
-        {
-            _ when line.IsAverage => condition == AlertCondition.Crosses ? $"/alert {baseAsset} crosses {line.Code} {tf.Code}" : $"/alert {baseAsset} crosses {word} {line.Code} {tf.Code}",
-            IndicatorLineKind.Rsi => $"/alert {baseAsset} {(line.Period == IndicatorSeries.RsiPeriod ? "rsi" : line.Code)} {tf.Code} {word} {number}",
-            IndicatorLineKind.VolumeRatio => $"/alert {baseAsset} {(line.Period == IndicatorLine.VolumeAveragePeriod ? "volume" : line.Code)} {tf.Code} {word} {number}x",
-            _ => $"/alert {baseAsset} change {line.ChangeSpan(tf)} {word} {number}%",
-        };
-    }
+    public static string Command(string baseAsset, IndicatorSpec spec, AlertCondition condition, decimal level) =>
+        LineOf(spec).AlertCommand(baseAsset, TimeframeOf(spec), SideWord(condition), level);
 
     /// <summary>The value at the last close of <paramref name="candles"/>, and the close; null while the series warms up.</summary>
     public static (double Value, double Close, DateTimeOffset CloseTime)? Current(IndicatorSpec spec, IReadOnlyList<Candle> candles)

@@ -67,7 +67,7 @@ public readonly partial record struct IndicatorLine(IndicatorLineKind Kind, int 
     public string ChangeSpan(Timeframe timeframe)
     {
         var span = timeframe.Duration * Period;
-        return span.TotalDays >= 1 && span.TotalDays % 1 == 0 ? $"{span.TotalDays:0}d"
+        return span.TotalDays > 2 && span.TotalDays % 1 == 0 ? $"{span.TotalDays:0}d"
             : span.TotalHours >= 1 && span.TotalHours % 1 == 0 ? $"{span.TotalHours:0}h" : $"{span.TotalMinutes:0}m";
     }
 
@@ -151,6 +151,50 @@ public readonly partial record struct IndicatorLine(IndicatorLineKind Kind, int 
         timeframe = default;
         return false;
     }
+
+    /// <summary>What is wrong with an alert on this line (<paramref name="side"/> above, below or crosses), or null.</summary>
+    public string? AlertProblem(string side, decimal level)
+    {
+        if (IsAverage)
+            return side is not ("above" or "below" or "crosses") ? "Say crosses, crosses above or crosses below, e.g. /alert SOL crosses ema200 1d"
+                : level == 0 ? null : "A moving-average alert has no level: /alert SOL crosses ema200 1d";
+        if (side is not ("above" or "below"))
+            return "Say above or below for this one, e.g. /alert BTC rsi 4h above 70";
+        return Kind switch
+        {
+            IndicatorLineKind.Rsi when level is <= 0 or >= 100 => "An RSI level is between 0 and 100, e.g. /alert BTC rsi 4h above 70",
+            IndicatorLineKind.VolumeRatio when level is <= 0 or > 1000 => "A volume level is a multiple of the average, e.g. /alert BTC volume 1h above 2x",
+            IndicatorLineKind.Change when level is 0 or <= -100 or > 10_000 => "A change is a percentage, e.g. /alert BTC change 24h above 5%",
+            _ => null,
+        };
+    }
+
+    /// <summary>The <c>/alert</c> command for an alert on this line; the command parser reads it back.</summary>
+    public string AlertCommand(string baseAsset, Timeframe timeframe, string side, decimal level)
+    {
+        var number = level.ToString("0.########", CultureInfo.InvariantCulture);
+        return Kind switch
+        {
+            _ when IsAverage => side == "crosses" ? $"/alert {baseAsset} crosses {Code} {timeframe.Code}" : $"/alert {baseAsset} crosses {side} {Code} {timeframe.Code}",
+            IndicatorLineKind.Rsi => $"/alert {baseAsset} {(Period == IndicatorSeries.RsiPeriod ? "rsi" : Code)} {timeframe.Code} {side} {number}",
+            IndicatorLineKind.VolumeRatio => $"/alert {baseAsset} {(Period == VolumeAveragePeriod ? "volume" : Code)} {timeframe.Code} {side} {number}x",
+            _ => $"/alert {baseAsset} change {ChangeSpan(timeframe)} {side} {number}%",
+        };
+    }
+
+    /// <summary>A span as alerts write it: 30m, 4h, 24h, 7d.</summary>
+    public static bool TryParseSpan(string? text, out TimeSpan span)
+    {
+        span = default;
+        var match = SpanPattern().Match(text?.Trim().ToLowerInvariant() ?? "");
+        if (!match.Success || !int.TryParse(match.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n <= 0 || n > 10_000)
+            return false;
+        span = match.Groups[2].Value switch { "m" => TimeSpan.FromMinutes(n), "h" => TimeSpan.FromHours(n), "d" => TimeSpan.FromDays(n), _ => TimeSpan.FromDays(7 * n) };
+        return true;
+    }
+
+    [GeneratedRegex(@"^([0-9]+)(m|h|d|w)$")]
+    private static partial Regex SpanPattern();
 
     [GeneratedRegex(@"^([a-z]+)([0-9]{0,4})$")]
     private static partial Regex WordPattern();

@@ -310,3 +310,30 @@ public sealed record AlertProposal(
         $"Proposed alert: {Symbol} {Condition} {FormatPrice(Price)} (now {FormatPrice(CurrentPrice)}, {FormatPct(DistancePct, true)} away). Tap \"{ButtonLabel}\" to set it.",
     ]);
 }
+
+/// <summary>An indicator alert proposed to the user: the line, the level, its value at the last close, and the command its button sends.</summary>
+public sealed record IndicatorAlertProposal(
+    string Symbol,
+    string Indicator,
+    string Timeframe,
+    string Condition,
+    double? Level,
+    double? CurrentValue,
+    double? LastClose,
+    DateTimeOffset? LastCandleCloseTime,
+    string Command,
+    string ButtonLabel) : IToolResult
+{
+    public string Status => "proposed: nothing is set until the user taps the button under your answer";
+
+    [JsonPropertyOrder(1000)]
+    public string Disclaimer => ToolText.Disclaimer;
+
+    public string ToJson() => Serialize(this);
+
+    public string ToSummary() => WithDisclaimer([
+        $"Proposed alert: {Symbol} {(Level is { } l ? $"{Indicator} {Condition} {l.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)}" : $"{Condition} {Indicator}")}, " +
+        $"checked at every {Timeframe} close" + (CurrentValue is { } v ? $" (now {v.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} at the {(LastCandleCloseTime is { } t ? FormatTime(t) : "last")} close)" : "") +
+        $". Tap \"{ButtonLabel}\" to set it.",
+    ]);
+}

@@ -1,3 +1,5 @@
+using System.Globalization;
+using Engram.Trading.Indicators;
 using Engram.Trading.MarketData;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -209,6 +211,70 @@ public sealed partial class TradingToolService(
             var command = $"/alert {symbol.BaseAsset}/{symbol.QuoteAsset} {side} {level.ToString("0.########", System.Globalization.CultureInfo.InvariantCulture)}";
             return new AlertProposal(symbol.Symbol, side, level, ToolText.Price(now), ToolText.Pct((price / now - 1) * 100), command,
                 $"🔔 Set: {symbol.BaseAsset} {side} {ToolText.FormatPrice(level)}");
+        });
+
+    /// <summary>
+    /// An indicator alert for the user to confirm: the line (<c>rsi</c>/<c>ema</c>/<c>sma</c> with a period, <c>volume</c>,
+    /// <c>change</c> over a span), checked, with its value at the last close. Creates nothing.
+    /// </summary>
+    public Task<ToolResult<IndicatorAlertProposal>> ProposeIndicatorAlertAsync(string pair, string indicator, int? period, string? timeframe,
+        string condition, double level, CancellationToken cancellationToken = default) =>
+        Run<IndicatorAlertProposal>(async () =>
+        {
+            var side = condition?.Trim().ToLowerInvariant() ?? "";
+            var word = indicator?.Trim().ToLowerInvariant() ?? "";
+            IndicatorLine line;
+            Timeframe tf;
+            if (word == "change")
+            {
+                if (!IndicatorLine.TryParseSpan(timeframe ?? "24h", out var span) || !IndicatorLine.TryChange(span, out line, out tf))
+                {
+                    return new ToolError(ToolErrorCode.InvalidAlert, $"A change is over a span like 24h, 4h, 30m or 7d, not '{timeframe}'.");
+                }
+            }
+            else
+            {
+                if (!IndicatorLine.TryParse(word + (period?.ToString(CultureInfo.InvariantCulture) ?? ""), out line))
+                {
+                    return new ToolError(ToolErrorCode.InvalidAlert,
+                        $"Unknown indicator '{indicator}{period}'. Use rsi (period 2-50, default 14), ema or sma (period 2-200), volume, or change.",
+                        ["rsi", "ema", "sma", "volume", "change"]);
+                }
+
+                if (!TryTimeframe(timeframe, out tf, out var tfError))
+                {
+                    return tfError;
+                }
+            }
+
+            if (!line.IsAverage && !(double.IsFinite(level) && Math.Abs(level) < 1e9))
+            {
+                return new ToolError(ToolErrorCode.InvalidAlert, "The level must be a number: RSI 70, volume 2 (times the average), change 5 (percent).");
+            }
+
+            var threshold = line.IsAverage ? 0m : (decimal)level;
+
+            if (line.AlertProblem(side, threshold) is { } problem)
+            {
+                return new ToolError(ToolErrorCode.InvalidAlert, problem);
+            }
+
+            var resolved = await symbols.ResolveAsync(pair, cancellationToken).ConfigureAwait(false);
+            if (!resolved.IsSuccess)
+            {
+                return UnknownSymbol(resolved);
+            }
+
+            var symbol = resolved.Symbol!;
+            var candles = await provider.GetCandlesAsync(symbol.Symbol, tf, IndicatorLine.Window, cancellationToken).ConfigureAwait(false);
+            var close = candles.Select(c => c.Close).ToArray();
+            var series = line.Compute(close, candles.Select(c => c.Volume).ToArray());
+            double? now = series.Length > 0 && !double.IsNaN(series[^1]) ? Math.Round(series[^1], 4) : null;
+            var command = line.AlertCommand(symbol.BaseAsset, tf, side, threshold);
+            var what = line.IsAverage ? $"{(side == "crosses" ? "crosses" : "crosses " + side)} {line.Name(tf)}" : $"{line.Name(tf)} {side} {command.Split(' ')[^1]}";
+            return new IndicatorAlertProposal(symbol.Symbol, line.Name(tf), tf.Code, side, line.IsAverage ? null : level, now,
+                line.IsAverage && close.Length > 0 ? close[^1] : null,
+                candles.Count > 0 ? candles[^1].OpenTime + tf.Duration : null, command, $"🔔 Set: {symbol.BaseAsset} {what}");
         });
 
     /// <summary>Picks the timeframe for generate_signal from free text; the note explains a fallback.</summary>

@@ -116,6 +116,30 @@ public sealed class TelegramConversationTests(TelegramFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task An_indicator_alert_in_plain_words_is_proposed_and_set_only_by_the_owners_tap()
+    {
+        fixture.Llm.Enqueue(ScriptedReply.ToolCall("propose_alert", new { pair = "bitcoin", indicator = "rsi", timeframe = "4h", condition = "above", level = 70 }),
+            ScriptedReply.Text("Tap the button and I'll tell you when BTC's 4h RSI goes above 70."));
+        var answer = await Exchange("tell me when bitcoin's 4h RSI goes above 70");
+        var button = JsonNode.Parse(answer.ReplyMarkupJson!)!["inline_keyboard"]![0]![0]!;
+        Assert.Equal("🔔 Set: BTC RSI(14) 4h above 70", button["text"]!.GetValue<string>());
+        Assert.Equal($"{user}|/alert BTC rsi 4h above 70", button["callback_data"]!.GetValue<string>());
+        Assert.Empty(await fixture.Cluster.Client.GetGrain<IUserGrain>(user).GetAlertsAsync());
+
+        var stranger = user + 3_000;
+        Telegram.EnqueueCallbackQuery(stranger, button["callback_data"]!.GetValue<string>(), answer.MessageId);
+        Assert.Contains("belongs to someone else", (await Telegram.WaitForMessagesAsync(stranger, 1, Patience))[0].PlainText);
+        Assert.Empty(await fixture.Cluster.Client.GetGrain<IUserGrain>(user).GetAlertsAsync());
+
+        var already = Telegram.SentMessages.Count(m => m.ChatId == user);
+        Telegram.EnqueueCallbackQuery(user, button["callback_data"]!.GetValue<string>(), answer.MessageId);
+        var set = (await Telegram.WaitForMessagesAsync(user, already + 1, Patience))[already];
+        Assert.Contains("Alert #1 set: BTC/USDT RSI(14) 4h above 70. Checked at every 4h close.", set.PlainText);
+        var alert = Assert.Single(await fixture.Cluster.Client.GetGrain<IUserGrain>(user).GetAlertsAsync());
+        Assert.Equal((AlertCondition.Above, 70m, new Engram.Abstractions.Alerts.IndicatorSpec("rsi14", "4h")), (alert.Condition, alert.Threshold, alert.Indicator));
+    }
+
+    [Fact]
     public async Task Alert_buttons_delete_the_alert_and_the_callback_is_answered()
     {
         var set = await Exchange("/alert ETH above 1000000");

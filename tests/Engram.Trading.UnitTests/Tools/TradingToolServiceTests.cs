@@ -1,3 +1,4 @@
+using Engram.Trading.Indicators;
 using Engram.Trading.MarketData;
 using Engram.Trading.Tools;
 using Engram.Trading.UnitTests.Infrastructure;
@@ -17,6 +18,8 @@ public sealed class TradingToolServiceTests : IDisposable
     }
 
     private TradingToolService Tools => _services.GetRequiredService<TradingToolService>();
+
+    private IMarketDataProvider Provider => _services.GetRequiredService<IMarketDataProvider>();
 
     public void Dispose() => _services.Dispose();
 
@@ -47,6 +50,31 @@ public sealed class TradingToolServiceTests : IDisposable
         Assert.Equal(ToolErrorCode.InvalidAlert, (await Tools.ProposeAlertAsync("BTC", "sideways", 1)).Error!.Code);
         Assert.Equal(ToolErrorCode.InvalidAlert, (await Tools.ProposeAlertAsync("BTC", "below", -5)).Error!.Code);
         Assert.Equal(ToolErrorCode.UnknownSymbol, (await Tools.ProposeAlertAsync("NOTACOIN", "below", 5)).Error!.Code);
+    }
+
+    [Fact]
+    public async Task An_indicator_alert_proposal_gives_the_reading_at_the_last_close_and_the_command_its_button_sends()
+    {
+        var rsi = await Tools.ProposeIndicatorAlertAsync("bitcoin", "rsi", null, "4h", "above", 70);
+        Assert.True(rsi.IsSuccess, rsi.Error?.Message);
+        Assert.Equal("/alert BTC rsi 4h above 70", rsi.Value!.Command);
+        Assert.Equal("🔔 Set: BTC RSI(14) 4h above 70", rsi.Value.ButtonLabel);
+        // The reading is the library's RSI over the same 500 closed 4h candles.
+        var candles = await Provider.GetCandlesAsync("BTCUSDT", Timeframe.H4, IndicatorLine.Window);
+        var expected = new double[candles.Count];
+        TechnicalIndicators.Rsi(candles.Select(c => c.Close).ToArray(), expected);
+        Assert.Equal(Math.Round(expected[^1], 4), rsi.Value.CurrentValue);
+        Assert.Contains("nothing is set until the user taps", rsi.ToJson());
+
+        var average = await Tools.ProposeIndicatorAlertAsync("SOL", "ema", 200, "1d", "crosses", double.NaN);
+        Assert.Equal("/alert SOL crosses ema200 1d", average.Value!.Command);
+        var change = await Tools.ProposeIndicatorAlertAsync("ETH", "change", null, "24h", "below", -5);
+        Assert.Equal("/alert ETH change 24h below -5%", change.Value!.Command);
+
+        Assert.Contains("between 0 and 100", (await Tools.ProposeIndicatorAlertAsync("BTC", "rsi", null, "4h", "above", 170)).Error!.Message);
+        Assert.Equal(ToolErrorCode.InvalidAlert, (await Tools.ProposeIndicatorAlertAsync("BTC", "stochastic", null, "4h", "above", 80)).Error!.Code);
+        Assert.Equal(ToolErrorCode.InvalidAlert, (await Tools.ProposeIndicatorAlertAsync("BTC", "rsi", null, "4h", "crosses", 50)).Error!.Code);
+        Assert.Equal(ToolErrorCode.InvalidTimeframe, (await Tools.ProposeIndicatorAlertAsync("BTC", "rsi", null, "fortnight", "above", 70)).Error!.Code);
     }
 
     [Fact]
