@@ -55,7 +55,7 @@ public sealed partial class RecoveryOnSiloLoss(
                 return;
             var rows = (await reminders.ReadRows(0, uint.MaxValue)).Reminders;
             var woken = 0;
-            await Parallel.ForEachAsync(rows.Where(r => r.ReminderName is RecoveryReminders.UserWork or RecoveryReminders.PriceWatch or RecoveryReminders.IndicatorWatch),
+            await Parallel.ForEachAsync(rows.Where(r => r.ReminderName is RecoveryReminders.UserWork or RecoveryReminders.PriceWatch or RecoveryReminders.IndicatorWatch or RecoveryReminders.DigestShard),
                 new ParallelOptions { MaxDegreeOfParallelism = ConcurrentWakeUps, CancellationToken = cancellationToken }, async (row, _) =>
                 {
                     var grain = grains.GetGrain(row.GrainId);
@@ -63,6 +63,8 @@ public sealed partial class RecoveryOnSiloLoss(
                     {
                         if (row.ReminderName == RecoveryReminders.UserWork)
                             await grain.AsReference<IUserGrain>().RecoverAsync();
+                        else if (row.ReminderName == RecoveryReminders.DigestShard)
+                            await grain.AsReference<Abstractions.Digests.IDigestShardGrain>().GetStatusAsync();
                         else if (row.ReminderName == RecoveryReminders.IndicatorWatch)
                             await grain.AsReference<IIndicatorWatchGrain>().GetStatusAsync(); // activating it resumes the watch
                         else

@@ -20,6 +20,9 @@ public static class RecoveryReminders
     /// <summary>An indicator watch's: alerts armed or firing.</summary>
     public const string IndicatorWatch = "keep-watching-indicators";
 
+    /// <summary>A digest shard's: users scheduled (one reminder per shard, none per user).</summary>
+    public const string DigestShard = "send-digests";
+
     /// <summary>How often a recovery reminder ticks while it exists (a silo's death wakes them at once: <see cref="RecoveryOnSiloLoss"/>).</summary>
     public static readonly TimeSpan Period = TimeSpan.FromSeconds(15);
 

@@ -17,7 +17,7 @@ public readonly record struct AlertEntry(
 /// in the cluster means one feed per symbol; a reminder brings it back on another silo when its
 /// silo dies.
 /// </summary>
-public interface IPriceWatchGrain : IGrainWithStringKey
+public interface IPriceWatchGrain : IAlertWatch
 {
     Task AddAsync(AlertEntry entry);
     Task RemoveAsync(AlertEntry entry);

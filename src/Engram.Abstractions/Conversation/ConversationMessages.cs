@@ -27,6 +27,8 @@ public enum ReplyKind
     Notice = 2,
     /// <summary>Nothing to send (a redelivered update that was already answered).</summary>
     Duplicate = 3,
+    /// <summary>A scheduled digest: bulk, so it waits behind alerts and replies for the bot-wide send limit.</summary>
+    Digest = 4,
 }
 
 /// <summary>An inline button: a label and the command it sends back (e.g. "/delalert 3").</summary>

@@ -51,6 +51,13 @@ public interface IUserGrain : IGrainWithIntegerKey
     /// <summary>Several of this user's alerts crossed on one move: one write, one message; a result per crossing, in order.</summary>
     Task<IReadOnlyList<AlertFiredResult>> OnAlertsFiredAsync(IReadOnlyList<AlertFired> fired);
 
+    /// <summary>
+    /// The digest shard says this user's <paramref name="slot"/> is due. Builds and stores the digest with the slot
+    /// marked in one write, unless the slot was already sent; then tells the shard the next slot. One-way.
+    /// </summary>
+    [OneWay]
+    Task DigestDueAsync(DateTimeOffset slot);
+
     // Direct operations (tests, tools and operators; the conversation changes the same state in its own turn)
     Task<OperationResult<AlertView>> AddAlertAsync(AlertRequest request);
     Task<IReadOnlyList<AlertView>> GetAlertsAsync(bool includeTriggered = false);

@@ -47,6 +47,28 @@ public sealed class UserState
 
     /// <summary>Questions handed to the LLM worker and not yet answered, oldest first.</summary>
     [Id(12)] public List<PendingQuestion> PendingQuestions { get; set; } = [];
+
+    /// <summary>Symbols the user watches (BTCUSDT), in the order added; the digest lists them.</summary>
+    [Id(13)] public List<string> Watchlist { get; set; } = [];
+
+    /// <summary>The scheduled digest, or null for none.</summary>
+    [Id(14)] public DigestSchedule? Digest { get; set; }
+}
+
+/// <summary>When the user gets a digest: daily at a local time in a time zone, or every N hours.</summary>
+[GenerateSerializer]
+public sealed class DigestSchedule
+{
+    /// <summary>Minutes after local midnight of a daily digest (08:00 = 480); null for an "every N hours" one.</summary>
+    [Id(0)] public int? DailyAtMinute { get; set; }
+    /// <summary>Hours between digests of an "every" schedule (slots at local midnight + k × N).</summary>
+    [Id(1)] public int? EveryHours { get; set; }
+    /// <summary>IANA time zone name (Europe/Berlin); UTC when the user gave none.</summary>
+    [Id(2)] public string TimeZone { get; set; } = "UTC";
+    /// <summary>The last slot a digest was stored for: a slot at or before it is never sent again.</summary>
+    [Id(3)] public DateTimeOffset? LastSlot { get; set; }
+    /// <summary>The portfolio's value in the last digest, for "change since the last digest".</summary>
+    [Id(4)] public decimal? LastPortfolioValue { get; set; }
 }
 
 /// <summary>A question waiting for the LLM worker's answer; asked again if the answer never comes (a crash).</summary>

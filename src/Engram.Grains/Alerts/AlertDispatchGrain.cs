@@ -15,9 +15,12 @@ internal sealed partial class AlertDispatchGrain(ILogger<AlertDispatchGrain> log
 {
     private const int ConcurrentOwners = 256;
 
+    /// <summary>Answers go back in batches of this many, so a long storm shows the watch progress (it sends again only what stalls).</summary>
+    private const int AcknowledgeEvery = 500;
+
     public async Task DispatchAsync(IAlertWatch watch, IReadOnlyList<OwnerAlert> alerts)
     {
-        var answers = new List<OwnerAnswer>(alerts.Count);
+        var answers = new List<OwnerAnswer>();
         var failed = 0;
         string? error = null;
         using var slots = new SemaphoreSlim(ConcurrentOwners);
@@ -31,6 +34,12 @@ internal sealed partial class AlertDispatchGrain(ILogger<AlertDispatchGrain> log
                 // Turns of this grain run one at a time between awaits: the list needs no lock.
                 for (var i = 0; i < fired.Count; i++)
                     answers.Add(new OwnerAnswer(owner.Key, fired[i], results[i]));
+                if (answers.Count >= AcknowledgeEvery)
+                {
+                    var batch = answers;
+                    answers = [];
+                    await watch.AcknowledgeAsync(batch);
+                }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -37,13 +37,13 @@ internal sealed partial class IndicatorWatchGrain(
     /// <summary>After a long outage only this many closes are caught up: older crossings are history, not news.</summary>
     private const int MaxCatchUp = 48;
 
-    /// <summary>A crossing not acknowledged in this long (a lost dispatch) is dispatched again.</summary>
-    private static readonly TimeSpan DispatchAgainAfter = TimeSpan.FromSeconds(20);
+    /// <summary>Crossings still firing when nothing was acknowledged for this long (a lost dispatch, an owner failing over) are dispatched again.</summary>
+    private static readonly TimeSpan DispatchAgainAfter = TimeSpan.FromSeconds(5);
 
     private IndicatorAlertBook book = null!;
     private Trading.MarketData.Timeframe timeframe;
     private IGrainTimer? checking;
-    private DateTimeOffset lastDispatch = DateTimeOffset.MinValue;
+    private DateTimeOffset lastProgress = DateTimeOffset.MinValue;
     private long closesEvaluated;
     private bool marketFailureLogged;
 
@@ -127,16 +127,17 @@ internal sealed partial class IndicatorWatchGrain(
                 watch.State.LastEvaluatedOpenMs = candles.OpenTimeMs[^1];
                 await PersistAsync();
                 if (crossings.Count > 0)
-                    Dispatch(watch.State.Firing);
+                    Dispatch(watch.State.Firing.TakeLast(crossings.Count));
             }
         }
-        if (watch.State.Firing.Count > 0 && clock.GetUtcNow() - lastDispatch > DispatchAgainAfter)
+        if (watch.State.Firing.Count > 0 && clock.GetUtcNow() - lastProgress > DispatchAgainAfter)
             Dispatch(watch.State.Firing);
         await UpdateWatchingAsync();
     }
 
     public async Task AcknowledgeAsync(IReadOnlyList<OwnerAnswer> answers)
     {
+        lastProgress = clock.GetUtcNow(); // progress: what is still firing is being told, not lost
         var changed = false;
         foreach (var answer in answers)
         {
@@ -171,9 +172,9 @@ internal sealed partial class IndicatorWatchGrain(
         new(crossing.Entry.AlertId, MarketKey.Parse(Key).Symbol, crossing.Entry.Condition, crossing.Entry.Level,
             (decimal)crossing.Reading.Close, crossing.Reading.CloseTime, crossing.Reading);
 
-    private void Dispatch(List<FiringIndicatorAlert> firing)
+    private void Dispatch(IEnumerable<FiringIndicatorAlert> firing)
     {
-        lastDispatch = clock.GetUtcNow();
+        lastProgress = clock.GetUtcNow();
         GrainFactory.GetGrain<IAlertDispatchGrain>(0)
             .DispatchAsync(this.AsReference<IIndicatorWatchGrain>(), firing.Select(f => new OwnerAlert(f.Entry.UserId, f.Fired)).ToList())
             .Ignore();

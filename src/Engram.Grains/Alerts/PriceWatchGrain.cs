@@ -4,7 +4,6 @@ using Engram.Abstractions.Users;
 using Engram.Trading.MarketData;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orleans.Concurrency;
 
 namespace Engram.Grains.Alerts;
 
@@ -28,11 +27,10 @@ public sealed record FiringAlert([property: Id(0)] AlertEntry Entry, [property: 
 public sealed record RearmingAlert([property: Id(0)] AlertEntry Entry, [property: Id(1)] DateTimeOffset NotBefore);
 
 /// <summary>
-/// Reentrant so that registering an alert never waits behind notifications in flight (and a user
-/// grain registering an alert while being notified cannot deadlock with it). State changes are
-/// synchronous between awaits; writes are serialised by <see cref="writeLock"/>.
+/// Every turn is short and not reentrant: a tick stores the crossings in one write and hands them to the dispatcher,
+/// which tells the owners and acknowledges back, so this grain never waits on a user grain (which may be waiting on
+/// it to register an alert).
 /// </summary>
-[Reentrant]
 internal sealed partial class PriceWatchGrain(
     [PersistentState(stateName: "pricewatch", storageName: StorageNames.Market)] IPersistentState<PriceWatchState> watch,
     IPriceFeed feed,
@@ -42,10 +40,13 @@ internal sealed partial class PriceWatchGrain(
     ILogger<PriceWatchGrain> logger) : Grain, IPriceWatchGrain, IRemindable
 {
     private const string KeepWatching = RecoveryReminders.PriceWatch;
+
+    /// <summary>Crossings still firing when nothing was acknowledged for this long (a lost dispatch, an owner failing over) are dispatched again.</summary>
+    private static readonly TimeSpan DispatchAgainAfter = TimeSpan.FromSeconds(5);
+
     private readonly AlertIndex index = new();
-    private readonly SemaphoreSlim writeLock = new(1, 1);
     private IGrainTimer? upkeep;
-    private bool evaluating;
+    private DateTimeOffset lastProgress = DateTimeOffset.MinValue;
     private decimal? lastPrice;
     private DateTimeOffset? lastPriceAt;
 
@@ -92,72 +93,61 @@ internal sealed partial class PriceWatchGrain(
         await UpdateWatchingAsync();
     }
 
-    public Task OnPriceAsync(decimal price, DateTimeOffset at) => EvaluateAsync(price, at);
+    public async Task OnPriceAsync(decimal price, DateTimeOffset at)
+    {
+        lastPrice = price;
+        lastPriceAt = at;
+        var changed = RemoveExpired(clock.GetUtcNow()) | Rearm(price, at);
+        var crossed = index.NothingCrosses(price) ? [] : index.TakeCrossed(price).Select(entry => new FiringAlert(entry, price, at)).ToList();
+        watch.State.Firing.AddRange(crossed);
+        if (changed || crossed.Count > 0)
+            await PersistAsync();
+        if (crossed.Count > 0)
+            Dispatch(crossed);
+        await UpdateWatchingAsync();
+    }
 
     public Task<PriceWatchStatus> GetStatusAsync() =>
         Task.FromResult(new PriceWatchStatus(index.Count, watch.State.Firing.Count, watch.State.Rearming.Count, lastPrice, lastPriceAt, upkeep is not null));
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => UpdateWatchingAsync();
 
-    /// <summary>Between prices: expired alerts leave, and crossings whose owners could not be told are retried.</summary>
+    public async Task AcknowledgeAsync(IReadOnlyList<OwnerAnswer> answers)
+    {
+        lastProgress = clock.GetUtcNow(); // progress: what is still firing is being told, not lost
+        var changed = false;
+        foreach (var answer in answers)
+        {
+            var index = watch.State.Firing.FindIndex(f => f.Entry.UserId == answer.UserId && f.Entry.AlertId == answer.Fired.AlertId && f.At == answer.Fired.At);
+            if (index < 0)
+                continue; // acknowledged already (a dispatch sent twice)
+            var firing = watch.State.Firing[index];
+            watch.State.Firing.RemoveAt(index);
+            changed = true;
+            if (answer.Result.Outcome != AlertFiredOutcome.Gone)
+                metrics.AlertTriggered();
+            if (answer.Result.Outcome == AlertFiredOutcome.NotifiedRearm)
+                watch.State.Rearming.Add(new RearmingAlert(firing.Entry, answer.Result.RearmNotBefore ?? firing.At));
+            LogFired(Symbol, answer.UserId, firing.Entry.AlertId, firing.Price, answer.Result.Outcome.ToString());
+        }
+        if (changed)
+            await PersistAsync();
+        await UpdateWatchingAsync();
+    }
+
+    /// <summary>Between prices: expired alerts leave, and crossings whose owners have not answered are sent again.</summary>
     private async Task UpkeepAsync(CancellationToken cancellationToken)
     {
         if (RemoveExpired(clock.GetUtcNow()))
             await PersistAsync();
-        if (watch.State.Firing.Count > 0)
-            await NotifyOwnersAsync();
+        if (watch.State.Firing.Count > 0 && clock.GetUtcNow() - lastProgress > DispatchAgainAfter)
+            Dispatch(watch.State.Firing);
         await UpdateWatchingAsync();
     }
 
     /// <summary>An alert set "for 1m" is gone after a minute whether or not its owner is ever seen again.</summary>
     private bool RemoveExpired(DateTimeOffset now) =>
         index.RemoveExpired(now) + watch.State.Rearming.RemoveAll(r => r.Entry.ExpiresAt <= now) > 0;
-
-    /// <summary>Crossed alerts leave the index and enter Firing in one write, then their owners are told.</summary>
-    private async Task EvaluateAsync(decimal price, DateTimeOffset at)
-    {
-        lastPrice = price;
-        lastPriceAt = at;
-        if (evaluating)
-        {
-            // The running evaluation picks this price up when it finishes: a tick is never dropped.
-            pending = (price, at);
-            return;
-        }
-        evaluating = true;
-        try
-        {
-            (decimal Price, DateTimeOffset At)? next = (price, at);
-            while (next is { } tick)
-            {
-                pending = null;
-                await EvaluateOnceAsync(tick.Price, tick.At);
-                next = pending;
-            }
-        }
-        finally
-        {
-            evaluating = false;
-        }
-        await UpdateWatchingAsync();
-    }
-
-    private (decimal Price, DateTimeOffset At)? pending;
-
-    private async Task EvaluateOnceAsync(decimal price, DateTimeOffset at)
-    {
-        var changed = RemoveExpired(clock.GetUtcNow()) | Rearm(price, at);
-        if (!index.NothingCrosses(price))
-        {
-            foreach (var entry in index.TakeCrossed(price))
-                watch.State.Firing.Add(new FiringAlert(entry, price, at));
-            changed = true;
-        }
-        if (changed)
-            await PersistAsync();
-        if (watch.State.Firing.Count > 0)
-            await NotifyOwnersAsync();
-    }
 
     private bool Rearm(decimal price, DateTimeOffset at)
     {
@@ -173,55 +163,15 @@ internal sealed partial class PriceWatchGrain(
         return ready.Count > 0;
     }
 
-    /// <summary>
-    /// Owners are told in parallel (this grain is reentrant; its turns still run one at a time):
-    /// each call is one write on the owner's grain, and a crossing that fires a thousand alerts
-    /// must not reach the last owner a thousand round trips late.
-    /// </summary>
-    private const int ConcurrentNotifications = 256;
-
-    private async Task NotifyOwnersAsync()
+    /// <summary>Crossings go to the dispatcher, which groups each owner's into one call (one message).</summary>
+    private void Dispatch(IEnumerable<FiringAlert> firing)
     {
-        var changed = false;
-        using var slots = new SemaphoreSlim(ConcurrentNotifications);
-        await Task.WhenAll(watch.State.Firing.ToList().Select(async firing =>
-        {
-            await slots.WaitAsync();
-            try
-            {
-                changed |= await NotifyOwnerAsync(firing);
-            }
-            finally
-            {
-                slots.Release();
-            }
-        }));
-        if (changed)
-            await PersistAsync();
-    }
-
-    /// <summary>Tells one owner about a crossing; true when the crossing is settled (it leaves Firing).</summary>
-    private async Task<bool> NotifyOwnerAsync(FiringAlert firing)
-    {
-        var entry = firing.Entry;
-        try
-        {
-            var result = await GrainFactory.GetGrain<IUserGrain>(entry.UserId)
-                .OnAlertFiredAsync(new AlertFired(entry.AlertId, Symbol, entry.Condition, entry.Threshold, firing.Price, firing.At));
-            watch.State.Firing.Remove(firing);
-            if (result.Outcome != AlertFiredOutcome.Gone)
-                metrics.AlertTriggered();
-            if (result.Outcome == AlertFiredOutcome.NotifiedRearm)
-                watch.State.Rearming.Add(new RearmingAlert(entry, result.RearmNotBefore ?? firing.At));
-            LogFired(Symbol, entry.UserId, entry.AlertId, firing.Price, result.Outcome.ToString());
-            return true;
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // The owner's silo may be failing over: the crossing stays in Firing and is retried.
-            LogNotifyFailed(Symbol, entry.UserId, entry.AlertId, ex.GetType().Name);
-            return false;
-        }
+        lastProgress = clock.GetUtcNow();
+        GrainFactory.GetGrain<IAlertDispatchGrain>(0)
+            .DispatchAsync(this.AsReference<IPriceWatchGrain>(), firing
+                .Select(f => new OwnerAlert(f.Entry.UserId, new AlertFired(f.Entry.AlertId, Symbol, f.Entry.Condition, f.Entry.Threshold, f.Price, f.At)))
+                .ToList())
+            .Ignore();
     }
 
     /// <summary>
@@ -234,7 +184,7 @@ internal sealed partial class PriceWatchGrain(
         if (busy && upkeep is null)
         {
             feed.Watch(Symbol);
-            upkeep = this.RegisterGrainTimer(UpkeepAsync, new GrainTimerCreationOptions(options.Value.PollInterval, options.Value.PollInterval) { Interleave = true });
+            upkeep = this.RegisterGrainTimer(UpkeepAsync, new GrainTimerCreationOptions(options.Value.PollInterval, options.Value.PollInterval));
             await this.RegisterOrUpdateReminder(KeepWatching, RecoveryReminders.Period, RecoveryReminders.Period);
         }
         else if (!busy && upkeep is not null)
@@ -249,20 +199,12 @@ internal sealed partial class PriceWatchGrain(
 
     private int reportedArmed;
 
-    private async Task PersistAsync()
+    private Task PersistAsync()
     {
-        await writeLock.WaitAsync();
-        try
-        {
-            metrics.AlertsArmed(index.Count - reportedArmed);
-            reportedArmed = index.Count;
-            watch.State.Armed = index.Entries.ToList();
-            await watch.WriteStateAsync();
-        }
-        finally
-        {
-            writeLock.Release();
-        }
+        metrics.AlertsArmed(index.Count - reportedArmed);
+        reportedArmed = index.Count;
+        watch.State.Armed = index.Entries.ToList();
+        return watch.WriteStateAsync();
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -275,9 +217,6 @@ internal sealed partial class PriceWatchGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Alert {AlertId} of user {UserId} on {Symbol} crossed at {Price}: {Outcome}")]
     private partial void LogFired(string symbol, long userId, int alertId, decimal price, string outcome);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not notify user {UserId} of alert {AlertId} on {Symbol} ({Error}); will retry")]
-    private partial void LogNotifyFailed(string symbol, long userId, int alertId, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Alert index of {Symbol} re-synced with user {UserId}")]
     private partial void LogHealed(string symbol, long userId);

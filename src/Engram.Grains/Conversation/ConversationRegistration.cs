@@ -31,6 +31,9 @@ public static class ConversationRegistration
         services.AddSingleton<Commands.ICommandHandler, Commands.MarketCommands>();
         services.AddSingleton<Commands.ICommandHandler, Commands.AlertCommands>();
         services.AddSingleton<Commands.ICommandHandler, Commands.PortfolioCommands>();
+        services.AddSingleton<Commands.ICommandHandler, Commands.WatchCommands>();
+        services.AddSingleton<Digests.DigestBuilder>();
+        services.AddOptions<Digests.DigestOptions>().Bind(configuration.GetSection(Digests.DigestOptions.SectionName));
         services.AddSingleton<Questions>();
         services.AddSingleton<ConversationService>();
         services.AddMetrics();

@@ -42,6 +42,29 @@ public sealed class UserSession(long userId, long chatId, long updateId, UserAcc
     /// <summary>A question this turn hands to the LLM worker once stored.</summary>
     public PendingQuestion? Question { get; private set; }
 
+    public IReadOnlyList<string> Watchlist => account.State.Watchlist;
+
+    public DigestSchedule? Digest => account.State.Digest;
+
+    /// <summary>The digest schedule changed in this turn: the digest shard learns of it once stored.</summary>
+    public bool DigestChanged { get; private set; }
+
+    public (IReadOnlyList<string> Added, IReadOnlyList<string> OverLimit) Watch(IReadOnlyList<string> symbols, int max) => account.Watch(symbols, max);
+
+    public bool Unwatch(string symbol) => account.Unwatch(symbol);
+
+    /// <summary>Sets (or with null, stops) the digest; a new schedule keeps what the old one last sent, so no slot goes twice.</summary>
+    public void SetDigest(DigestSchedule? schedule)
+    {
+        if (schedule is not null && account.State.Digest is { } old)
+        {
+            schedule.LastSlot = old.LastSlot;
+            schedule.LastPortfolioValue = old.LastPortfolioValue;
+        }
+        account.State.Digest = schedule;
+        DigestChanged = true;
+    }
+
     public OperationResult<AlertView> AddAlert(AlertRequest request) => Track(account.AddAlert(request), added: true);
 
     public OperationResult<AlertView> RemoveAlert(int alertId) => Track(account.RemoveAlert(alertId), added: false);

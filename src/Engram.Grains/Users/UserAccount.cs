@@ -142,6 +142,30 @@ public sealed class UserAccount(UserState state, UserGrainOptions options, TimeP
     public static bool IsAlreadyTrue(AlertCondition condition, decimal threshold, decimal price) =>
         condition == AlertCondition.Above ? price >= threshold : price <= threshold;
 
+    // ---------------------------------------------------------------- watchlist
+
+    /// <summary>Adds symbols not yet watched, in order, up to <paramref name="max"/>; returns those added and those over the limit.</summary>
+    public (IReadOnlyList<string> Added, IReadOnlyList<string> OverLimit) Watch(IReadOnlyList<string> symbols, int max)
+    {
+        var added = new List<string>();
+        var over = new List<string>();
+        foreach (var symbol in symbols.Distinct())
+        {
+            if (state.Watchlist.Contains(symbol))
+                continue;
+            if (state.Watchlist.Count >= max)
+            {
+                over.Add(symbol);
+                continue;
+            }
+            state.Watchlist.Add(symbol);
+            added.Add(symbol);
+        }
+        return (added, over);
+    }
+
+    public bool Unwatch(string symbol) => state.Watchlist.Remove(symbol);
+
     // ---------------------------------------------------------------- portfolio
 
     public OperationResult<TradeReceipt> Buy(string symbol, decimal amount, decimal price)

@@ -22,6 +22,8 @@ public sealed partial class UserGrain(
     [PersistentState(stateName: "user", storageName: StorageNames.Users)] IPersistentState<UserState> user,
     IOptions<UserGrainOptions> options,
     ConversationService conversation,
+    Digests.DigestBuilder digests,
+    IOptions<Digests.DigestOptions> digestOptions,
     IMessenger messenger,
     Telemetry.EngramMetrics metrics,
     TimeProvider clock,
@@ -146,6 +148,8 @@ public sealed partial class UserGrain(
         {
             foreach (var (alert, added) in session.AlertChanges)
                 await TellPriceWatchAsync(alert, added);
+            if (session.DigestChanged)
+                await TellDigestShardAsync(durable: true);
             if (session.Question is not null)
             {
                 await SettleReminderAsync();
@@ -314,6 +318,62 @@ public sealed partial class UserGrain(
         await SettleReminderAsync();
         this.AsReference<IUserGrain>().DeliverOutboxAsync().Ignore();
         return results;
+    }
+
+    // ---------------------------------------------------------------- digests
+
+    public async Task DigestDueAsync(DateTimeOffset slot)
+    {
+        if (user.State.Digest is not { } schedule)
+        {
+            await TellDigestShardAsync(durable: true); // stopped meanwhile: the shard forgets this user
+            return;
+        }
+        if (schedule.LastSlot is { } last && slot <= last)
+        {
+            // Sent already (the shard asks again after a crash, or its rescheduling was lost): only the next slot is news.
+            await TellDigestShardAsync(durable: false);
+            return;
+        }
+        var late = clock.GetUtcNow() - slot > digestOptions.Value.MaxLateness;
+        if (user.State.Active && !late)
+        {
+            var account = Account;
+            var (reply, value) = await digests.BuildAsync(user.State.Watchlist, account.GetPortfolio(), account.GetSettings().DefaultTimeframe, schedule, slot);
+            Enqueue(UserId, reply, null, null, deliverOnRecovery: true);
+            schedule.LastPortfolioValue = value ?? schedule.LastPortfolioValue;
+        }
+        else if (late)
+        {
+            LogDigestSkipped(UserId, slot);
+        }
+        // The slot is marked in the same write that stores the digest: a slot is sent once, whoever asks again.
+        schedule.LastSlot = slot;
+        await WriteOrDiscardAsync();
+        await SettleReminderAsync();
+        await TellDigestShardAsync(durable: false);
+        this.AsReference<IUserGrain>().DeliverOutboxAsync().Ignore();
+    }
+
+    /// <summary>The shard of this user learns the next slot (or that there is none); a failure is logged, and the user's next command or digest repeats it.</summary>
+    private async Task TellDigestShardAsync(bool durable)
+    {
+        DateTimeOffset? next = null;
+        if (user.State.Digest is { } schedule)
+        {
+            var after = clock.GetUtcNow();
+            if (schedule.LastSlot is { } last && last > after)
+                after = last;
+            next = Digests.DigestSlots.Next(schedule, after);
+        }
+        try
+        {
+            await GrainFactory.GetGrain<Abstractions.Digests.IDigestShardGrain>(UserId % Abstractions.Digests.IDigestShardGrain.Count).ScheduleAsync(UserId, next, durable);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogWatchFailed(ex.GetType().Name, UserId, "digest shard");
+        }
     }
 
     // ---------------------------------------------------------------- delivery
@@ -635,6 +695,9 @@ public sealed partial class UserGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Price watch call failed ({Error}) for user {UserId} on {Symbol}; it re-syncs on next activation")]
     private partial void LogWatchFailed(string error, long userId, string symbol);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId}: the digest of {Slot} came too late (an outage) and was skipped")]
+    private partial void LogDigestSkipped(long userId, DateTimeOffset slot);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "User {UserId} blocked the bot; dropped {Count} undelivered message(s)")]
     private partial void LogBlocked(long userId, int count);

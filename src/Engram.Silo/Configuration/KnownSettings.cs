@@ -29,6 +29,7 @@ public static class KnownSettings
         (UserGrainOptions.SectionName, typeof(UserGrainOptions)),
         (TelegramOptions.SectionName, typeof(TelegramOptions)),
         (AlertOptions.SectionName, typeof(AlertOptions)),
+        (Engram.Grains.Digests.DigestOptions.SectionName, typeof(Engram.Grains.Digests.DigestOptions)),
         (ChartOptions.SectionName, typeof(ChartOptions)),
         (BinancePriceStreamOptions.SectionName, typeof(BinancePriceStreamOptions)),
     ];
