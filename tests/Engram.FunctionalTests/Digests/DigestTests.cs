@@ -1,0 +1,98 @@
+using Engram.Abstractions.Conversation;
+using Engram.Abstractions.Delivery;
+using Engram.Abstractions.Digests;
+using Engram.Abstractions.Inbox;
+using Engram.Abstractions.Users;
+using Engram.FunctionalTests.Alerts;
+using Engram.FunctionalTests.Grains;
+using Engram.FunctionalTests.Infrastructure;
+using Engram.Trading.Tools;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Engram.FunctionalTests.Digests;
+
+/// <summary>Watchlist and digests through the conversation, on the real candles, with user and shard state in real Redis.</summary>
+[Collection(RedisCollection.Name)]
+public sealed class DigestTests(RedisServer redis)
+{
+    [Fact]
+    public async Task A_due_digest_lists_each_watched_pair_and_the_portfolio_and_a_slot_is_sent_once()
+    {
+        var messenger = new RecordingMessenger();
+        await using var cluster = await UserGrainCluster.StartAsync(redis, "digests-" + Guid.NewGuid().ToString("N")[..8],
+            settings: new Dictionary<string, string?> { ["Digests:SpreadWindow"] = "00:00:01", ["Digests:CheckInterval"] = "00:00:00.200" },
+            configureServices: services => services.AddSingleton<IMessenger>(messenger));
+        const long user = 9_300_000;
+        var grain = cluster.Client.GetGrain<IUserGrain>(user);
+        long update = 0;
+        async Task<ChatReply> Say(string text)
+        {
+            var id = ++update;
+            await grain.AcceptAsync(new InboundUpdate(id, user, user, InboundKind.Text, text, false, null, DateTimeOffset.UtcNow));
+            return Assert.Single(messenger.ForUpdate(id));
+        }
+
+        Assert.Contains("Watching BTC/USDT, ETH/USDT (2 of 20)", (await Say("/watch BTC ETH NOTACOIN")).Text);
+        Assert.Contains("'NOTACOIN'", messenger.ForUpdate(1)[0].Text);
+        Assert.Contains("Stopped watching ETH/USDT. 1 left.", (await Say("/unwatch ETH")).Text);
+        await Say("/watch ETH SOL");
+        await Say("/buy BTC 0.5 20000");
+        var list = (await Say("/watchlist")).Text;
+        Assert.Contains("Your watchlist (3)", list);
+        Assert.Contains("No digest.", list);
+        Assert.Contains("I don't know the time zone 'Mars/Olympus'", (await Say("/digest 08:00 Mars/Olympus")).Text);
+        Assert.Contains("'25:00' is not a time", (await Say("/digest 25:00")).Text);
+        // A daily slot far from now, so no real slot falls inside the test.
+        var at = DateTimeOffset.UtcNow.AddHours(12);
+        var set = (await Say($"/digest {at:HH}:00 Europe/Berlin")).Text;
+        Assert.Contains($"Digest set: daily at {at:HH}:00 Europe/Berlin. Next:", set);
+
+        var shard = cluster.Client.GetGrain<IDigestShardGrain>(user % IDigestShardGrain.Count);
+        var scheduled = await shard.GetStatusAsync();
+        Assert.Equal(1, scheduled.Scheduled);
+        Assert.InRange(scheduled.NextDue!.Value, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddHours(25));
+
+        // The shard is told a slot that is due now (as at 08:00): the digest comes, computed from the tools.
+        var slot = DateTimeOffset.UtcNow.AddSeconds(-1);
+        await shard.ScheduleAsync(user, slot, durable: true);
+        var digest = await WaitForDigest(messenger, user, 1);
+        var tools = ((Orleans.TestingHost.InProcessSiloHandle)cluster.Silos[0]).ServiceProvider.GetRequiredService<TradingToolService>();
+        foreach (var symbol in new[] { "BTC", "ETH", "SOL" })
+        {
+            var analysis = (await tools.AnalyzeMarketAsync(symbol, "1h")).Value!;
+            var signal = (await tools.GenerateSignalAsync(symbol, "1h")).Value!;
+            Assert.Contains($"{symbol}/USDT {Engram.Grains.Alerts.AlertNotification.Money((decimal)analysis.Price)} " +
+                $"({analysis.Day.ChangePct.ToString("+0.00;-0.00;0.00", System.Globalization.CultureInfo.InvariantCulture)}% 24h) · " +
+                $"RSI {analysis.Momentum.Rsi.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)} · {analysis.Trend.Direction} · " +
+                $"signal {signal.Action.ToString().ToUpperInvariant()}", digest.Text);
+        }
+        var btc = (decimal)(await tools.AnalyzeMarketAsync("BTC", "1h")).Value!.Price;
+        Assert.Contains($"💼 Portfolio: {Engram.Grains.Alerts.AlertNotification.Money(0.5m * btc)} USDT, the first digest to track it.", digest.Text);
+        Assert.Equal(ReplyKind.Digest, digest.Kind);
+        Assert.Contains(digest.Buttons!, b => b.Command == "/chart BTC 1h");
+
+        // The same slot again (a shard that crashed before storing its rescheduling asks again): nothing more is sent.
+        await grain.DigestDueAsync(slot);
+        await shard.ScheduleAsync(user, slot, durable: true);
+        await Task.Delay(2500);
+        Assert.Single(Digests(messenger, user));
+        // The shard holds the next real slot again, and "/digest off" empties it.
+        Assert.True((await shard.GetStatusAsync()).NextDue > DateTimeOffset.UtcNow.AddHours(1));
+        Assert.Contains("Digest off", (await Say("/digest off")).Text);
+        Assert.Equal(0, (await shard.GetStatusAsync()).Scheduled);
+    }
+
+    private static List<ChatReply> Digests(RecordingMessenger messenger, long user) =>
+        messenger.Sent.Where(s => s.UserId == user && s.Reply.Kind == ReplyKind.Digest).Select(s => s.Reply).ToList();
+
+    private static async Task<ChatReply> WaitForDigest(RecordingMessenger messenger, long user, int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (Digests(messenger, user).Count < count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "no digest came");
+            await Task.Delay(100);
+        }
+        return Digests(messenger, user)[count - 1];
+    }
+}
