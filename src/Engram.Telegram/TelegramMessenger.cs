@@ -71,13 +71,15 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
             return DeliveryOutcome.Delivered;
 
         var keyboard = Keyboard(userId, reply.Buttons);
+        // A digest is bulk: it waits while alerts and replies wait for the bot-wide limit (a storm of alerts goes first).
+        var bulk = reply.Kind == ReplyKind.Digest;
         // A streamed answer's first part replaces its draft (an edit, also safe to repeat); its chart follows the text.
         var draft = reply.EditMessageId is { } id ? (int?)id : null;
         if (reply.Photo is { } photo && draft is null)
         {
             var caption = reply.Text.Length <= TelegramText.MaxCaptionLength ? reply.Text : "";
             var outcome = await SendWithRetriesAsync(chatId, ct => client.SendPhoto(chatId, InputFile.FromStream(new MemoryStream(photo), "chart.png"),
-                TelegramText.Html(caption), ParseMode.Html, replyMarkup: caption.Length > 0 ? keyboard : null, cancellationToken: ct), null, cancellationToken);
+                TelegramText.Html(caption), ParseMode.Html, replyMarkup: caption.Length > 0 ? keyboard : null, cancellationToken: ct), null, cancellationToken, bulk);
             if (outcome != DeliveryOutcome.Delivered || caption.Length > 0)
                 return outcome;
         }
@@ -94,13 +96,13 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
             var outcome = await SendWithRetriesAsync(chatId,
                 ct => send(TelegramText.Html(plain), ParseMode.Html, ct),
                 ct => send(plain, ParseMode.None, ct),
-                cancellationToken);
+                cancellationToken, bulk);
             if (outcome != DeliveryOutcome.Delivered)
                 return outcome;
         }
         return photoAfter is { } chart
             ? await SendWithRetriesAsync(chatId, ct => client.SendPhoto(chatId, InputFile.FromStream(new MemoryStream(chart), "chart.png"),
-                replyMarkup: keyboard, cancellationToken: ct), null, cancellationToken)
+                replyMarkup: keyboard, cancellationToken: ct), null, cancellationToken, bulk)
             : DeliveryOutcome.Delivered;
     }
 
@@ -125,11 +127,12 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
     }
 
     /// <param name="plainFallback">Sent instead when Telegram cannot parse the HTML entities.</param>
-    private async Task<DeliveryOutcome> SendWithRetriesAsync(long chatId, Func<CancellationToken, Task> send, Func<CancellationToken, Task>? plainFallback, CancellationToken cancellationToken)
+    private async Task<DeliveryOutcome> SendWithRetriesAsync(long chatId, Func<CancellationToken, Task> send, Func<CancellationToken, Task>? plainFallback,
+        CancellationToken cancellationToken, bool bulk = false)
     {
         for (var attempt = 0; ; attempt++)
         {
-            if (!await WaitForLimitsAsync(chatId, cancellationToken))
+            if (!await WaitForLimitsAsync(chatId, cancellationToken, bulk))
                 return DeliveryOutcome.RetryLater;
             try
             {
@@ -183,23 +186,52 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
         }
     }
 
-    private async Task<bool> WaitForLimitsAsync(long chatId, CancellationToken cancellationToken)
+    /// <summary>Senders that are not bulk waiting for the bot-wide limit: while there are any, bulk waits.</summary>
+    private int urgentWaiting;
+
+    private async Task<bool> WaitForLimitsAsync(long chatId, CancellationToken cancellationToken, bool bulk = false)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(MaxWaitForLimits);
+        var counted = false;
         try
         {
             using var chat = perChat is null ? null : await perChat.AcquireAsync(chatId, 1, timeout.Token);
             using var group = perGroup is null || chatId >= 0 ? null : await perGroup.AcquireAsync(chatId, 1, timeout.Token);
-            using var all = options.MessagesPerSecondOverall <= 0 ? null : await Overall().AcquireAsync(1, timeout.Token);
-            return chat?.IsAcquired != false && group?.IsAcquired != false && all?.IsAcquired != false;
+            if (options.MessagesPerSecondOverall <= 0)
+                return chat?.IsAcquired != false && group?.IsAcquired != false;
+            if (bulk)
+            {
+                // Bulk never queues: it takes a permit only when no alert or reply waits and one is spare right now.
+                while (true)
+                {
+                    if (Volatile.Read(ref urgentWaiting) == 0 && Overall().AttemptAcquire(1) is { IsAcquired: true } spare)
+                    {
+                        spare.Dispose();
+                        return chat?.IsAcquired != false && group?.IsAcquired != false;
+                    }
+                    await Task.Delay(BulkYield, timeout.Token);
+                }
+            }
+            Interlocked.Increment(ref urgentWaiting);
+            counted = true;
+            using var all = await Overall().AcquireAsync(1, timeout.Token);
+            return chat?.IsAcquired != false && group?.IsAcquired != false && all.IsAcquired;
         }
         catch (OperationCanceledException)
         {
             // The limits did not allow it within the wait (or the caller's budget): nothing was sent.
             return false;
         }
+        finally
+        {
+            if (counted)
+                Interlocked.Decrement(ref urgentWaiting);
+        }
     }
+
+    /// <summary>How often a bulk sender looks again whether alerts and replies still wait.</summary>
+    private static readonly TimeSpan BulkYield = TimeSpan.FromMilliseconds(20);
 
     private static async Task<bool> DelayAsync(TimeSpan delay, CancellationToken cancellationToken)
     {
