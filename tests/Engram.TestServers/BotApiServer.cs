@@ -381,6 +381,11 @@ public sealed partial class BotApiServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Requests held by <see cref="Pause"/> right now (a client that gave up, or whose process died, no longer counts).</summary>
+    public int HeldRequests => Volatile.Read(ref _held);
+
+    private int _held;
+
     /// <summary>Lets held requests proceed as if nothing happened.</summary>
     public void Resume()
     {
@@ -583,7 +588,17 @@ public sealed partial class BotApiServer : IAsyncDisposable
                 paused = _pause.Task;
         }
         if (paused is not null)
-            await paused.WaitAsync(cancellationToken).ConfigureAwait(false);
+        {
+            Interlocked.Increment(ref _held);
+            try
+            {
+                await paused.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _held);
+            }
+        }
 
         lock (_gate)
         {

@@ -43,12 +43,11 @@ public interface IUserGrain : IGrainWithIntegerKey
     Task RecoverAsync();
 
     /// <summary>
-    /// A price watch saw one of this user's alerts cross. Marks it and puts the notification in the
-    /// outbox in one write; sent in a later turn. Idempotent for the same crossing.
+    /// A watch saw this user's alerts cross (several on one move: one message). Marks them and sends the
+    /// notification through the outbox, then stores both in one write (the notification only if it could
+    /// not go yet, for the recovery reminder to send). Returns after that write, a result per crossing in
+    /// order. Idempotent for the same crossings.
     /// </summary>
-    Task<AlertFiredResult> OnAlertFiredAsync(AlertFired fired);
-
-    /// <summary>Several of this user's alerts crossed on one move: one write, one message; a result per crossing, in order.</summary>
     Task<IReadOnlyList<AlertFiredResult>> OnAlertsFiredAsync(IReadOnlyList<AlertFired> fired);
 
     /// <summary>

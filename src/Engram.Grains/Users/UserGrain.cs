@@ -283,8 +283,6 @@ public sealed partial class UserGrain(
 
     // ---------------------------------------------------------------- alerts fired by a price watch
 
-    public async Task<AlertFiredResult> OnAlertFiredAsync(AlertFired fired) => (await OnAlertsFiredAsync([fired]))[0];
-
     public async Task<IReadOnlyList<AlertFiredResult>> OnAlertsFiredAsync(IReadOnlyList<AlertFired> fired)
     {
         var account = Account;
@@ -308,15 +306,16 @@ public sealed partial class UserGrain(
             }
             return results;
         }
-        // One write marks the alerts and stores one notification for all of them; a user who blocked
-        // the bot gets nothing (the alerts are still marked, so they do not fire again).
+        // One notification for all of them; a user who blocked the bot gets nothing (the alerts are
+        // still marked, so they do not fire again).
         if (user.State.Active)
             Enqueue(UserId, AlertNotification.For(notify), null, null, deliverOnRecovery: true);
-        await WriteOrDiscardAsync();
-        // Acknowledged once the reminder that sends it after a crash exists; sent in the next turn,
-        // so the watch (telling many owners) never waits on Telegram.
-        await SettleReminderAsync();
-        this.AsReference<IUserGrain>().DeliverOutboxAsync().Ignore();
+        // Sent in this turn, then one write stores the marks (and the notification only if it could not go).
+        // The watch keeps the crossings until this returns, so a crash before the write tells the owner
+        // again: the same window a stored notification has between its send and its removal, for one
+        // write per owner instead of two and no reminder unless the send failed.
+        if (!await DeliverAsync(changed: true))
+            await WriteOrDiscardAsync();
         return results;
     }
 
@@ -399,14 +398,18 @@ public sealed partial class UserGrain(
     /// notification or answer is removed from storage at once, since nothing else would stop it
     /// being sent again. A failed send keeps everything after it waiting, in order, for the reminder.
     /// </summary>
-    private async Task DeliverAsync()
+    /// <returns>False when a write was due and failed (what it would have stored is still in memory).</returns>
+    /// <param name="changed">The turn changed the state before: the write after the sends stores that too.</param>
+    private async Task<bool> DeliverAsync(bool changed = false)
     {
         if (!messenger.IsEnabled)
         {
+            if (changed && !await WriteKeepingMemoryAsync())
+                return false;
             await SettleReminderAsync();
-            return;
+            return true;
         }
-        var mustWrite = false;
+        var mustWrite = changed;
         // A turn waits for the transport's limits this long at most; what is left waits for the reminder.
         using var budget = new CancellationTokenSource(DeliveryBudget);
         while (user.State.Outbox.FirstOrDefault(m => !dormant.Contains(m.Id)) is { } message)
@@ -450,9 +453,9 @@ public sealed partial class UserGrain(
                 break;
             }
         }
-        if (mustWrite)
-            await WriteKeepingMemoryAsync();
+        var stored = !mustWrite || await WriteKeepingMemoryAsync();
         await SettleReminderAsync();
+        return stored;
     }
 
     /// <summary>Registers the recovery reminder while something must outlive this silo, and removes it once nothing does.</summary>
@@ -624,15 +627,17 @@ public sealed partial class UserGrain(
     /// Writes the removal of sent messages. Never reloads on failure (that would bring a sent
     /// message back and send it twice): the removal stays in memory and goes with the next write.
     /// </summary>
-    private async Task WriteKeepingMemoryAsync()
+    private async Task<bool> WriteKeepingMemoryAsync()
     {
         try
         {
             await WriteWithRetriesAsync();
+            return true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogWriteFailed(ex, UserId);
+            return false;
         }
     }
 

@@ -50,11 +50,20 @@ public static class AlertLatencyDriver
                 for (var round = 0; round <= rounds; round++)
                 {
                     var users = Enumerable.Range(0, size).Select(_ => nextUser++).ToList();
+                    using var slots = new SemaphoreSlim(64); // each set writes the watch: thousands at once would only queue there
                     await Task.WhenAll(users.Select(async user =>
                     {
-                        var set = await client.GetGrain<IUserGrain>(user).AddAlertAsync(new AlertRequest(Symbol, AlertCondition.Above, 200m, 150m));
-                        if (!set.Ok)
-                            throw new InvalidOperationException(set.Error);
+                        await slots.WaitAsync();
+                        try
+                        {
+                            var set = await client.GetGrain<IUserGrain>(user).AddAlertAsync(new AlertRequest(Symbol, AlertCondition.Above, 200m, 150m));
+                            if (!set.Ok)
+                                throw new InvalidOperationException(set.Error);
+                        }
+                        finally
+                        {
+                            slots.Release();
+                        }
                     }));
                     await watch.OnPriceAsync(150m, DateTimeOffset.UtcNow);
                     recorder.Expect(users);

@@ -49,11 +49,11 @@ public sealed class AlertFailoverTests(RedisServer redis, ITestOutputHelper outp
         var watch = client.Cluster.GetGrain<IPriceWatchGrain>(Symbol);
         var victim = await HostOfAsync(client, watch, a, b);
 
-        // Telegram holds every send: the crossings are triggered and written to the users' outboxes, nothing is delivered.
+        // Telegram holds every send: the crossings are triggered and every owner's notification is on its way, none delivered.
         telegram.Pause("sendMessage");
         binance.SetPrice(Symbol, 120m);
-        Assert.True(await WaitUntilAsync(async () => await watch.GetStatusAsync() is { Armed: 0, Firing: 0 }, TimeSpan.FromSeconds(30)),
-            "the price watch did not hand every crossing to its owner");
+        Assert.True(await WaitUntilAsync(async () => await watch.GetStatusAsync() is { Armed: 0 } && telegram.HeldRequests == users.Count, TimeSpan.FromSeconds(30)),
+            $"the price watch did not hand every crossing to its owner ({telegram.HeldRequests} of {users.Count} sends held)");
         Assert.Empty(Notifications());
 
         var clock = Stopwatch.StartNew();
