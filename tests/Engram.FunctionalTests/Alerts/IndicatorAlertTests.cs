@@ -89,6 +89,28 @@ public sealed class IndicatorAlertTests(RedisServer redis)
         Assert.False(status.Watching); // nothing armed any more: no timer, no reminder
     }
 
+    [Fact]
+    public async Task An_armed_indicator_alert_and_its_watch_come_back_after_the_cluster_restarts()
+    {
+        var serviceId = "indicators-restart-" + Guid.NewGuid().ToString("N")[..8];
+        const long owner = 9_200_000;
+        var spec = new IndicatorSpec("ema200", "4h");
+        await using (var cluster = await UserGrainCluster.StartAsync(redis, serviceId))
+        {
+            var added = await cluster.Client.GetGrain<IUserGrain>(owner).AddAlertAsync(
+                new AlertRequest("ETHUSDT", AlertCondition.Crosses, 0, null, Repeat: true, Cooldown: TimeSpan.FromHours(8), Indicator: spec));
+            Assert.True(added.Ok, added.Error);
+            Assert.Equal(1, (await cluster.Client.GetGrain<IIndicatorWatchGrain>("ETHUSDT/4h").GetStatusAsync()).Armed);
+        }
+        await using (var restarted = await UserGrainCluster.StartAsync(redis, serviceId))
+        {
+            var status = await restarted.Client.GetGrain<IIndicatorWatchGrain>("ETHUSDT/4h").GetStatusAsync();
+            Assert.Equal((1, true), (status.Armed, status.Watching));
+            var alert = Assert.Single(await restarted.Client.GetGrain<IUserGrain>(owner).GetAlertsAsync());
+            Assert.Equal((spec, AlertCondition.Crosses, true, TimeSpan.FromHours(8)), (alert.Indicator, alert.Condition, alert.Repeat, alert.Cooldown));
+        }
+    }
+
     private static List<Engram.Abstractions.Conversation.ChatReply> Notices(RecordingMessenger messenger, long user) =>
         messenger.Sent.Where(s => s.UserId == user && s.UpdateId is null).Select(s => s.Reply).ToList();
 
