@@ -85,7 +85,7 @@ public sealed class AgentTools
                     ? new ToolOutput(JsonSerializer.SerializeToElement(new { error = $"At most {MaxProposals} alerts can be proposed in one answer." }), "Too many proposals.", true, null)
                     : args.ContainsKey("indicator") && Str(args, "indicator") is { Length: > 0 } indicator && indicator != "price"
                         ? await Record(Propose(trading.ProposeIndicatorAlertAsync(Str(args, "pair"), indicator, OptionalInt(args, "period"), OptStr(args, "timeframe"),
-                            Str(args, "condition"), Num(args, "level"), ct)))
+                            Str(args, "condition"), args.ContainsKey("level") ? Num(args, "level") : 0, ct)))
                         : await Record(Propose(trading.ProposeAlertAsync(Str(args, "pair"), Str(args, "condition"), Num(args, "price"), ct)))),
         ];
         foreach (var tool in Functions.Cast<Tool>())

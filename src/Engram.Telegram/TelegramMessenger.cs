@@ -202,7 +202,9 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
                 return chat?.IsAcquired != false && group?.IsAcquired != false;
             if (bulk)
             {
-                // Bulk never queues: it takes a permit only when no alert or reply waits and one is spare right now.
+                // Bulk never queues: it takes a permit only when no alert or reply waits and one is spare right now,
+                // and it gives up soon, so what follows it in the user's outbox is not held up.
+                timeout.CancelAfter(BulkMaxWait);
                 while (true)
                 {
                     if (Volatile.Read(ref urgentWaiting) == 0 && Overall().AttemptAcquire(1) is { IsAcquired: true } spare)
@@ -229,6 +231,9 @@ public sealed partial class TelegramMessenger : IMessenger, IDisposable
                 Interlocked.Decrement(ref urgentWaiting);
         }
     }
+
+    /// <summary>How long a bulk message (a digest) waits for a spare permit before it is left for later.</summary>
+    private static readonly TimeSpan BulkMaxWait = TimeSpan.FromSeconds(1);
 
     /// <summary>How often a bulk sender looks again whether alerts and replies still wait.</summary>
     private static readonly TimeSpan BulkYield = TimeSpan.FromMilliseconds(20);

@@ -16,7 +16,12 @@ public sealed record IndicatorReading(
     [property: Id(2)] double Close,
     [property: Id(3)] DateTimeOffset CloseTime);
 
-/// <summary>One armed indicator alert in its pair and timeframe's watch.</summary>
+/// <summary>
+/// One armed indicator alert in its pair and timeframe's watch: it fires at closes after <c>ArmedAt</c>.
+/// <c>FromNextEvaluation</c> (a user just set it): the next evaluation moves <c>ArmedAt</c> back to its latest close
+/// if that is earlier, so the exchange's time, not the silo's clock, decides which closes are new, and a watch that
+/// was idle or cut off for a week does not fire the new alert on last week's crossings.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record IndicatorAlertEntry(
     [property: Id(0)] long UserId,
@@ -25,7 +30,8 @@ public sealed record IndicatorAlertEntry(
     [property: Id(3)] AlertCondition Condition,
     [property: Id(4)] decimal Level,
     [property: Id(5)] DateTimeOffset ArmedAt,
-    [property: Id(6)] DateTimeOffset? ExpiresAt = null);
+    [property: Id(6)] DateTimeOffset? ExpiresAt = null,
+    [property: Id(7)] bool FromNextEvaluation = false);
 
 /// <summary>
 /// Watches one pair and timeframe (key <c>BTCUSDT/4h</c>) for every user's indicator alerts on it. At each candle

@@ -69,6 +69,8 @@ public sealed class DigestSchedule
     [Id(3)] public DateTimeOffset? LastSlot { get; set; }
     /// <summary>The portfolio's value in the last digest, for "change since the last digest".</summary>
     [Id(4)] public decimal? LastPortfolioValue { get; set; }
+    /// <summary>The digest shard confirmed it holds this schedule; until then the user grain keeps telling it (its recovery reminder ticks).</summary>
+    [Id(5)] public bool ShardConfirmed { get; set; }
 }
 
 /// <summary>A question waiting for the LLM worker's answer; asked again if the answer never comes (a crash).</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Engram.Abstractions.Alerts;
 using Engram.Abstractions.Users;
 using Microsoft.Extensions.Logging;
@@ -19,18 +20,23 @@ internal sealed partial class AlertDispatchGrain(ILogger<AlertDispatchGrain> log
     /// </summary>
     private const int ConcurrentOwners = 64;
 
-    /// <summary>Answers go back in batches of this many, so a long storm shows the watch progress (it sends again only what stalls).</summary>
+    /// <summary>Shared by every dispatch on this silo: at an hourly close many watches dispatch at once.</summary>
+    private static readonly SemaphoreSlim Slots = new(ConcurrentOwners);
+
+    /// <summary>Answers go back in batches of this many, or after a second, so the watch sees progress in a long storm.</summary>
     private const int AcknowledgeEvery = 500;
+
+    private static readonly TimeSpan AcknowledgeAfter = TimeSpan.FromSeconds(1);
 
     public async Task DispatchAsync(IAlertWatch watch, IReadOnlyList<OwnerAlert> alerts)
     {
         var answers = new List<OwnerAnswer>();
         var failed = 0;
         string? error = null;
-        using var slots = new SemaphoreSlim(ConcurrentOwners);
+        var flushed = Stopwatch.GetTimestamp();
         await Task.WhenAll(alerts.GroupBy(a => a.UserId).Select(async owner =>
         {
-            await slots.WaitAsync();
+            await Slots.WaitAsync();
             try
             {
                 var fired = owner.Select(a => a.Fired).ToList();
@@ -38,10 +44,11 @@ internal sealed partial class AlertDispatchGrain(ILogger<AlertDispatchGrain> log
                 // Turns of this grain run one at a time between awaits: the list needs no lock.
                 for (var i = 0; i < fired.Count; i++)
                     answers.Add(new OwnerAnswer(owner.Key, fired[i], results[i]));
-                if (answers.Count >= AcknowledgeEvery)
+                if (answers.Count >= AcknowledgeEvery || Stopwatch.GetElapsedTime(flushed) >= AcknowledgeAfter)
                 {
                     var batch = answers;
                     answers = [];
+                    flushed = Stopwatch.GetTimestamp();
                     await watch.AcknowledgeAsync(batch);
                 }
             }
@@ -53,7 +60,7 @@ internal sealed partial class AlertDispatchGrain(ILogger<AlertDispatchGrain> log
             }
             finally
             {
-                slots.Release();
+                Slots.Release();
             }
         }));
         if (failed > 0)

@@ -37,14 +37,16 @@ internal sealed partial class IndicatorWatchGrain(
     /// <summary>After a long outage only this many closes are caught up: older crossings are history, not news.</summary>
     private const int MaxCatchUp = 48;
 
-    /// <summary>Crossings still firing when nothing was acknowledged for this long (a lost dispatch, an owner failing over) are dispatched again.</summary>
-    private static readonly TimeSpan DispatchAgainAfter = TimeSpan.FromSeconds(5);
+    /// <summary>A crossing not acknowledged this long after its dispatch (lost, or its owner failing over) is dispatched again: past an owner's send budget and write.</summary>
+    private static readonly TimeSpan DispatchAgainAfter = TimeSpan.FromSeconds(30);
 
     private IndicatorAlertBook book = null!;
     private Trading.MarketData.Timeframe timeframe;
     private IGrainTimer? checking;
-    private DateTimeOffset lastProgress = DateTimeOffset.MinValue;
+    /// <summary>When each firing crossing was last dispatched (this activation's; after a crash all go again).</summary>
+    private readonly Dictionary<(long UserId, int AlertId), DateTimeOffset> dispatched = [];
     private long closesEvaluated;
+    private DateTimeOffset lastFetched = DateTimeOffset.MinValue;
     private bool marketFailureLogged;
 
     private string Key => this.GetPrimaryKeyString();
@@ -60,7 +62,7 @@ internal sealed partial class IndicatorWatchGrain(
 
     public async Task AddAsync(IndicatorAlertEntry entry)
     {
-        if (book.Add(ArmedFromNextClose(entry)))
+        if (book.Add(Arming(entry)))
             await PersistAsync();
         await UpdateWatchingAsync();
     }
@@ -82,7 +84,7 @@ internal sealed partial class IndicatorWatchGrain(
         var firing = watch.State.Firing.Where(f => f.Entry.UserId == userId).Select(f => f.Entry.AlertId).ToHashSet();
         // A re-armed entry keeps its later start; only missing ones are added.
         foreach (var entry in armed.Where(e => !firing.Contains(e.AlertId) && book.Find(e.UserId, e.AlertId) is null))
-            changed |= book.Add(ArmedFromNextClose(entry));
+            changed |= book.Add(Arming(entry));
         if (changed)
         {
             LogHealed(Key, userId);
@@ -108,36 +110,33 @@ internal sealed partial class IndicatorWatchGrain(
     {
         if (book.RemoveExpired(clock.GetUtcNow()) > 0)
             await PersistAsync();
-        if (book.Count > 0 && await CandlesAsync() is { } candles)
+        if (book.Count > 0 && await CandlesAsync() is { Count: >= 2 } candles)
         {
             var from = candles.FirstAfter(watch.State.LastEvaluatedOpenMs, MaxCatchUp);
             if (from < candles.Count)
             {
-                if (watch.State.LastEvaluatedOpenMs is null)
-                {
-                    // A new watch: what was set before its first close counts from that close on.
-                    var first = DateTimeOffset.FromUnixTimeMilliseconds(candles.OpenTimeMs[^1]) + timeframe.Duration;
-                    foreach (var entry in book.Entries.ToList())
-                        book.Add(entry.ArmedAt > first ? entry with { ArmedAt = first } : entry);
-                }
+                var latestClose = DateTimeOffset.FromUnixTimeMilliseconds(candles.OpenTimeMs[^1]) + timeframe.Duration;
+                foreach (var entry in book.Entries.Where(e => e.FromNextEvaluation).ToList())
+                    book.Add(entry with { ArmedAt = entry.ArmedAt < latestClose ? entry.ArmedAt : latestClose, FromNextEvaluation = false });
                 var crossings = book.Evaluate(candles, from);
                 closesEvaluated += candles.Count - Math.Max(from, 1);
-                foreach (var crossing in crossings)
-                    watch.State.Firing.Add(new FiringIndicatorAlert(crossing.Entry, FiredOf(crossing)));
+                var firing = crossings.Select(c => new FiringIndicatorAlert(c.Entry, FiredOf(c))).ToList();
+                watch.State.Firing.AddRange(firing);
                 watch.State.LastEvaluatedOpenMs = candles.OpenTimeMs[^1];
                 await PersistAsync();
-                if (crossings.Count > 0)
-                    Dispatch(watch.State.Firing.TakeLast(crossings.Count));
+                if (firing.Count > 0)
+                    Dispatch(firing);
             }
         }
-        if (watch.State.Firing.Count > 0 && clock.GetUtcNow() - lastProgress > DispatchAgainAfter)
-            Dispatch(watch.State.Firing);
+        var now = clock.GetUtcNow();
+        var stalled = watch.State.Firing.Where(f => !dispatched.TryGetValue((f.Entry.UserId, f.Entry.AlertId), out var at) || now - at > DispatchAgainAfter).ToList();
+        if (stalled.Count > 0)
+            Dispatch(stalled);
         await UpdateWatchingAsync();
     }
 
     public async Task AcknowledgeAsync(IReadOnlyList<OwnerAnswer> answers)
     {
-        lastProgress = clock.GetUtcNow(); // progress: what is still firing is being told, not lost
         var changed = false;
         foreach (var answer in answers)
         {
@@ -146,6 +145,7 @@ internal sealed partial class IndicatorWatchGrain(
                 continue; // acknowledged already (a dispatch sent twice)
             var entry = watch.State.Firing[index].Entry;
             watch.State.Firing.RemoveAt(index);
+            dispatched.Remove((entry.UserId, entry.AlertId));
             changed = true;
             if (answer.Result.Outcome != AlertFiredOutcome.Gone)
                 metrics.AlertTriggered();
@@ -160,21 +160,27 @@ internal sealed partial class IndicatorWatchGrain(
     }
 
     /// <summary>
-    /// An alert set now counts from the next close this watch evaluates, in the market's time: the exchange's clock,
-    /// not this silo's, says which closes are new.
+    /// An alert set now counts from the closes after the last one this watch knows, in the market's time. When the
+    /// watch is not current (idle, new, or cut off from the exchange), the next evaluation decides from its latest close.
     /// </summary>
-    private IndicatorAlertEntry ArmedFromNextClose(IndicatorAlertEntry entry) =>
-        watch.State.LastEvaluatedOpenMs is { } last && DateTimeOffset.FromUnixTimeMilliseconds(last) + timeframe.Duration is var lastClose && entry.ArmedAt > lastClose
-            ? entry with { ArmedAt = lastClose }
-            : entry;
+    private IndicatorAlertEntry Arming(IndicatorAlertEntry entry)
+    {
+        var current = clock.GetUtcNow() - lastFetched < 3 * options.Value.IndicatorCheckInterval;
+        if (!current || watch.State.LastEvaluatedOpenMs is not { } last)
+            return entry with { FromNextEvaluation = true };
+        var lastClose = DateTimeOffset.FromUnixTimeMilliseconds(last) + timeframe.Duration;
+        return entry with { ArmedAt = entry.ArmedAt < lastClose ? entry.ArmedAt : lastClose, FromNextEvaluation = false };
+    }
 
     private AlertFired FiredOf(IndicatorCrossing crossing) =>
         new(crossing.Entry.AlertId, MarketKey.Parse(Key).Symbol, crossing.Entry.Condition, crossing.Entry.Level,
             (decimal)crossing.Reading.Close, crossing.Reading.CloseTime, crossing.Reading);
 
-    private void Dispatch(IEnumerable<FiringIndicatorAlert> firing)
+    private void Dispatch(IReadOnlyList<FiringIndicatorAlert> firing)
     {
-        lastProgress = clock.GetUtcNow();
+        var now = clock.GetUtcNow();
+        foreach (var f in firing)
+            dispatched[(f.Entry.UserId, f.Entry.AlertId)] = now;
         GrainFactory.GetGrain<IAlertDispatchGrain>(0)
             .DispatchAsync(this.AsReference<IIndicatorWatchGrain>(), firing.Select(f => new OwnerAlert(f.Entry.UserId, f.Fired)).ToList())
             .Ignore();
@@ -186,6 +192,7 @@ internal sealed partial class IndicatorWatchGrain(
         {
             var candles = await GrainFactory.GetGrain<ICandleCacheGrain>(Key).GetCandlesAsync(IndicatorLine.Window);
             marketFailureLogged = false;
+            lastFetched = clock.GetUtcNow();
             return new CandleColumns(candles);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

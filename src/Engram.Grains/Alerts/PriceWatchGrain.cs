@@ -41,12 +41,13 @@ internal sealed partial class PriceWatchGrain(
 {
     private const string KeepWatching = RecoveryReminders.PriceWatch;
 
-    /// <summary>Crossings still firing when nothing was acknowledged for this long (a lost dispatch, an owner failing over) are dispatched again.</summary>
-    private static readonly TimeSpan DispatchAgainAfter = TimeSpan.FromSeconds(5);
+    /// <summary>A crossing not acknowledged this long after its dispatch (lost, or its owner failing over) is dispatched again: past an owner's send budget and write.</summary>
+    private static readonly TimeSpan DispatchAgainAfter = TimeSpan.FromSeconds(30);
 
     private readonly AlertIndex index = new();
     private IGrainTimer? upkeep;
-    private DateTimeOffset lastProgress = DateTimeOffset.MinValue;
+    /// <summary>When each firing crossing was last dispatched (this activation's; after a crash all go again).</summary>
+    private readonly Dictionary<(long UserId, int AlertId), DateTimeOffset> dispatched = [];
     private decimal? lastPrice;
     private DateTimeOffset? lastPriceAt;
 
@@ -114,7 +115,6 @@ internal sealed partial class PriceWatchGrain(
 
     public async Task AcknowledgeAsync(IReadOnlyList<OwnerAnswer> answers)
     {
-        lastProgress = clock.GetUtcNow(); // progress: what is still firing is being told, not lost
         var changed = false;
         foreach (var answer in answers)
         {
@@ -123,6 +123,7 @@ internal sealed partial class PriceWatchGrain(
                 continue; // acknowledged already (a dispatch sent twice)
             var firing = watch.State.Firing[index];
             watch.State.Firing.RemoveAt(index);
+            dispatched.Remove((firing.Entry.UserId, firing.Entry.AlertId));
             changed = true;
             if (answer.Result.Outcome != AlertFiredOutcome.Gone)
                 metrics.AlertTriggered();
@@ -140,8 +141,10 @@ internal sealed partial class PriceWatchGrain(
     {
         if (RemoveExpired(clock.GetUtcNow()))
             await PersistAsync();
-        if (watch.State.Firing.Count > 0 && clock.GetUtcNow() - lastProgress > DispatchAgainAfter)
-            Dispatch(watch.State.Firing);
+        var now = clock.GetUtcNow();
+        var stalled = watch.State.Firing.Where(f => !dispatched.TryGetValue((f.Entry.UserId, f.Entry.AlertId), out var at) || now - at > DispatchAgainAfter).ToList();
+        if (stalled.Count > 0)
+            Dispatch(stalled);
         await UpdateWatchingAsync();
     }
 
@@ -164,9 +167,11 @@ internal sealed partial class PriceWatchGrain(
     }
 
     /// <summary>Crossings go to the dispatcher, which groups each owner's into one call (one message).</summary>
-    private void Dispatch(IEnumerable<FiringAlert> firing)
+    private void Dispatch(IReadOnlyList<FiringAlert> firing)
     {
-        lastProgress = clock.GetUtcNow();
+        var now = clock.GetUtcNow();
+        foreach (var f in firing)
+            dispatched[(f.Entry.UserId, f.Entry.AlertId)] = now;
         GrainFactory.GetGrain<IAlertDispatchGrain>(0)
             .DispatchAsync(this.AsReference<IPriceWatchGrain>(), firing
                 .Select(f => new OwnerAlert(f.Entry.UserId, new AlertFired(f.Entry.AlertId, Symbol, f.Entry.Condition, f.Entry.Threshold, f.Price, f.At)))

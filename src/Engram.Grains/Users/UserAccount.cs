@@ -103,8 +103,8 @@ public sealed class UserAccount(UserState state, UserGrainOptions options, TimeP
         var alert = state.Alerts.FirstOrDefault(a => a.Id == fired.AlertId && a.Symbol == fired.Symbol);
         if (alert is null || alert.Condition != fired.Condition || alert.Threshold != fired.Threshold)
             return (new AlertFiredResult(AlertFiredOutcome.Gone), null);
-        if (alert.TriggeredAt == fired.At)
-            return (Rearm(alert, fired), null); // the same crossing again: already notified
+        if (alert.TriggeredAt is { } last && fired.At <= last)
+            return (Rearm(alert, fired), null); // this crossing again, or an older one sent late: already notified
         if (!IsActive(alert))
             return (new AlertFiredResult(AlertFiredOutcome.Gone), null);
 

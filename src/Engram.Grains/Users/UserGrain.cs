@@ -65,6 +65,9 @@ public sealed partial class UserGrain(
     /// <summary>Storage could not even be read back after a failure: this activation writes nothing more and goes away.</summary>
     private bool poisoned;
 
+    /// <summary>A write after sends failed: memory holds what storage lacks (never reloaded away, or a sent message would go again).</summary>
+    private bool unsaved;
+
     private long UserId => this.GetPrimaryKeyLong();
 
     private UserAccount Account => new(user.State, options.Value, clock);
@@ -75,7 +78,7 @@ public sealed partial class UserGrain(
         limits = new UserRateLimits(options.Value, clock);
         foreach (var message in user.State.Outbox.Where(m => !m.DeliverOnRecovery))
             dormant.Add(message.Id);
-        var leftOver = user.State.PendingQuestions.Count > 0 || user.State.Outbox.Any(m => m.DeliverOnRecovery);
+        var leftOver = user.State.PendingQuestions.Count > 0 || user.State.Outbox.Any(m => m.DeliverOnRecovery) || DigestUnconfirmed;
         // Nothing left over means no recovery reminder was needed: asking the reminder table would cost
         // every new user a Redis read (one left behind by a crash says so when it ticks).
         if (!leftOver)
@@ -87,6 +90,8 @@ public sealed partial class UserGrain(
         // and the price watches re-synced with this grain's alerts (it is their source of truth).
         this.RegisterGrainTimer(async _ =>
         {
+            if (DigestUnconfirmed)
+                await TellDigestShardAsync(durable: true);
             await SyncPriceWatchesAsync();
             AskNextQuestion();
             await DeliverAsync();
@@ -297,8 +302,10 @@ public sealed partial class UserGrain(
         }
         if (notify.Count == 0)
         {
-            // The same crossings again (the watch retries when it did not hear back): make sure what
-            // the first report stored is covered and on its way.
+            // The same crossings again (the watch retries when it did not hear back): what the first report
+            // sent stays sent; its marks are stored now if that write failed, and anything stored is on its way.
+            if (unsaved)
+                await StoreSentMarksAsync(fired);
             if (user.State.Outbox.Any(m => m.DeliverOnRecovery))
             {
                 await SettleReminderAsync();
@@ -315,8 +322,32 @@ public sealed partial class UserGrain(
         // again: the same window a stored notification has between its send and its removal, for one
         // write per owner instead of two and no reminder unless the send failed.
         if (!await DeliverAsync(changed: true))
-            await WriteOrDiscardAsync();
+        {
+            // Sent, not stored: the marks stay in memory (a reload would notify again). The watch asks again
+            // and the next call stores them.
+            throw new UserStateUnavailableException("The alert was sent but could not be stored yet; it is stored on the next try.");
+        }
         return results;
+    }
+
+    /// <summary>
+    /// Stores marks whose write failed after their notification went out. If another activation wrote meanwhile
+    /// (ETag), its state is read and the marks applied to it again, without notifying: the message went already.
+    /// </summary>
+    private async Task StoreSentMarksAsync(IReadOnlyList<AlertFired> fired)
+    {
+        try
+        {
+            await WriteWithRetriesAsync();
+        }
+        catch (InconsistentStateException)
+        {
+            await ReloadAsync();
+            var account = Account;
+            foreach (var crossing in fired)
+                account.OnAlertFired(crossing);
+            await WriteWithRetriesAsync();
+        }
     }
 
     // ---------------------------------------------------------------- digests
@@ -328,10 +359,16 @@ public sealed partial class UserGrain(
             await TellDigestShardAsync(durable: true); // stopped meanwhile: the shard forgets this user
             return;
         }
-        if (schedule.LastSlot is { } last && slot <= last)
+        if ((schedule.LastSlot is { } last && slot <= last) || Digests.DigestSlots.Next(schedule, slot - TimeSpan.FromTicks(1)) != slot)
         {
-            // Sent already (the shard asks again after a crash, or its rescheduling was lost): only the next slot is news.
+            // Sent already (the shard asks again after a crash, or its rescheduling was lost), or a slot of a schedule
+            // the user has since changed: only the next slot is news. What was stored is on its way.
             await TellDigestShardAsync(durable: false);
+            if (user.State.Outbox.Any(m => m.DeliverOnRecovery))
+            {
+                await SettleReminderAsync();
+                this.AsReference<IUserGrain>().DeliverOutboxAsync().Ignore();
+            }
             return;
         }
         var late = clock.GetUtcNow() - slot > digestOptions.Value.MaxLateness;
@@ -354,7 +391,14 @@ public sealed partial class UserGrain(
         this.AsReference<IUserGrain>().DeliverOutboxAsync().Ignore();
     }
 
-    /// <summary>The shard of this user learns the next slot (or that there is none); a failure is logged, and the user's next command or digest repeats it.</summary>
+    /// <summary>The digest shard has not confirmed this user's schedule: the recovery reminder keeps telling it.</summary>
+    private bool DigestUnconfirmed => user.State.Digest is { ShardConfirmed: false };
+
+    /// <summary>
+    /// The shard of this user learns the next slot (or that there is none). A failure is logged: an unconfirmed
+    /// schedule keeps the recovery reminder, which tells the shard again, and a shard that lost a rescheduling asks
+    /// for the old slot and is told the next one.
+    /// </summary>
     private async Task TellDigestShardAsync(bool durable)
     {
         DateTimeOffset? next = null;
@@ -368,6 +412,8 @@ public sealed partial class UserGrain(
         try
         {
             await GrainFactory.GetGrain<Abstractions.Digests.IDigestShardGrain>(UserId % Abstractions.Digests.IDigestShardGrain.Count).ScheduleAsync(UserId, next, durable);
+            if (durable && user.State.Digest is { } confirmed)
+                confirmed.ShardConfirmed = true; // stored with the next write; until then a new activation tells the shard once more
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -388,6 +434,8 @@ public sealed partial class UserGrain(
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         reminderSet = true; // it ticked, so it exists: removed below if nothing needs it any more
+        if (DigestUnconfirmed)
+            await TellDigestShardAsync(durable: true);
         AskNextQuestion();
         await DeliverAsync();
     }
@@ -412,7 +460,9 @@ public sealed partial class UserGrain(
         var mustWrite = changed;
         // A turn waits for the transport's limits this long at most; what is left waits for the reminder.
         using var budget = new CancellationTokenSource(DeliveryBudget);
-        while (user.State.Outbox.FirstOrDefault(m => !dormant.Contains(m.Id)) is { } message)
+        // A digest the limits hold back is skipped in this pass, not waited on: alerts and replies behind it go first.
+        var heldBack = new HashSet<long>();
+        while (user.State.Outbox.FirstOrDefault(m => !dormant.Contains(m.Id) && !heldBack.Contains(m.Id)) is { } message)
         {
             var reply = new ChatReply(message.Text, message.Kind, message.Buttons, message.Photo, message.EditMessageId);
             var outcome = await messenger.SendAsync(new OutgoingMessage(UserId, message.ChatId, reply, message.CallbackQueryId, message.UpdateId), budget.Token);
@@ -444,6 +494,12 @@ public sealed partial class UserGrain(
                 LogGaveUp(UserId, message.Id, message.Attempts + 1, clock.GetUtcNow() - message.CreatedAt);
                 mustWrite = true;
             }
+            else if (message.Kind == ReplyKind.Digest)
+            {
+                message.Attempts++;
+                heldBack.Add(message.Id);
+                mustWrite = true;
+            }
             else
             {
                 message.Attempts++;
@@ -461,7 +517,7 @@ public sealed partial class UserGrain(
     /// <summary>Registers the recovery reminder while something must outlive this silo, and removes it once nothing does.</summary>
     private async Task SettleReminderAsync()
     {
-        var wanted = user.State.PendingQuestions.Count > 0
+        var wanted = user.State.PendingQuestions.Count > 0 || DigestUnconfirmed
             || (messenger.IsEnabled && user.State.Outbox.Any(m => m.DeliverOnRecovery && !dormant.Contains(m.Id)));
         if (reminderSet == wanted)
             return;
@@ -637,6 +693,7 @@ public sealed partial class UserGrain(
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             LogWriteFailed(ex, UserId);
+            unsaved = true;
             return false;
         }
     }
@@ -652,6 +709,7 @@ public sealed partial class UserGrain(
             {
                 await user.WriteStateAsync();
                 sentSinceWrite.Clear();
+                unsaved = false;
                 return;
             }
             catch (Exception ex) when (ex is not InconsistentStateException and not OperationCanceledException && clock.GetUtcNow() < deadline)
@@ -667,6 +725,7 @@ public sealed partial class UserGrain(
         try
         {
             await user.ReadStateAsync();
+            unsaved = false;
             // What this activation sent stays sent, whatever storage still says.
             user.State.Outbox.RemoveAll(m => sentSinceWrite.Contains(m.Id));
             dormant.Clear();

@@ -78,6 +78,8 @@ public readonly partial record struct IndicatorLine(IndicatorLineKind Kind, int 
     public double[] Compute(ReadOnlySpan<double> close, ReadOnlySpan<double> volume)
     {
         var output = new double[close.Length];
+        if (close.Length == 0)
+            return output;
         switch (Kind)
         {
             case IndicatorLineKind.Rsi:

@@ -15,7 +15,8 @@ namespace Engram.Benchmarks.Digests;
 /// <c>users</c> users with a digest due at one slot, through the real shards and user grains (state in a real
 /// redis-server), the sender replaced by a recorder: how the digests spread over the window (per second), and that
 /// each user gets exactly one.
-/// <code>dotnet run -c Release --project tests/Engram.Benchmarks -- digests [--users 20000] [--window 60]</code>
+/// Every user sets a daily digest at the same minute, far enough ahead (<c>--lead</c> minutes) for the setup to finish.
+/// <code>dotnet run -c Release --project tests/Engram.Benchmarks -- digests [--users 20000] [--window 60] [--lead 2]</code>
 /// </summary>
 public static class DigestSpreadDriver
 {
@@ -24,6 +25,7 @@ public static class DigestSpreadDriver
         var o = LoadTools.ParseOptions(args);
         var count = o.Int("users", 20_000);
         var window = TimeSpan.FromSeconds(o.Int("window", 60));
+        var lead = TimeSpan.FromMinutes(o.Int("lead", 2));
         var recorder = new DigestRecorder();
         await using var redis = await RedisProcess.StartAsync();
         var cluster = await ConversationCluster.StartAsync(redis.ConnectionString, "http://127.0.0.1:9/v1", new Dictionary<string, string?>
@@ -35,7 +37,8 @@ public static class DigestSpreadDriver
         {
             var client = cluster.Client;
             var users = Enumerable.Range(1, count).Select(i => 30_000_000L + i).ToList();
-            var far = DateTimeOffset.UtcNow.AddHours(12);
+            var slot = DateTimeOffset.UtcNow + lead;
+            slot = slot.AddTicks(TimeSpan.TicksPerMinute - slot.Ticks % TimeSpan.TicksPerMinute); // the next whole minute after the lead
             Console.WriteLine($"digest spread: {count:N0} users due at one slot, window {window.TotalSeconds:0} s; setting the schedules…");
             using (var slots = new SemaphoreSlim(64))
             {
@@ -46,7 +49,7 @@ public static class DigestSpreadDriver
                     {
                         var grain = client.GetGrain<IUserGrain>(user);
                         await grain.AcceptAsync(new InboundUpdate(1, user, user, InboundKind.Text, "/watch BTC ETH", false, null, DateTimeOffset.UtcNow));
-                        await grain.AcceptAsync(new InboundUpdate(2, user, user, InboundKind.Text, $"/digest {far:HH}:00 UTC", false, null, DateTimeOffset.UtcNow));
+                        await grain.AcceptAsync(new InboundUpdate(2, user, user, InboundKind.Text, $"/digest {slot:HH:mm} UTC", false, null, DateTimeOffset.UtcNow));
                     }
                     finally
                     {
@@ -54,24 +57,10 @@ public static class DigestSpreadDriver
                     }
                 }));
             }
-            // The slot falls due for all of them at once, as 08:00 does.
-            var slot = DateTimeOffset.UtcNow.AddSeconds(2);
-            using (var slots = new SemaphoreSlim(64))
-            {
-                await Task.WhenAll(users.Select(async user =>
-                {
-                    await slots.WaitAsync();
-                    try
-                    {
-                        await client.GetGrain<IDigestShardGrain>(user % IDigestShardGrain.Count).ScheduleAsync(user, slot, durable: false);
-                    }
-                    finally
-                    {
-                        slots.Release();
-                    }
-                }));
-            }
-            var deadline = DateTimeOffset.UtcNow + window + TimeSpan.FromSeconds(120);
+            if (DateTimeOffset.UtcNow >= slot)
+                throw new InvalidOperationException($"The setup outlasted the lead; run again with a --lead over {(DateTimeOffset.UtcNow - slot + lead).TotalMinutes:F0}");
+            Console.WriteLine($"set; the slot {slot:HH:mm} UTC is {(slot - DateTimeOffset.UtcNow).TotalSeconds:F0} s away");
+            var deadline = slot + window + TimeSpan.FromSeconds(120);
             while (recorder.Arrivals.Count < count && DateTimeOffset.UtcNow < deadline)
                 await Task.Delay(1000);
             await Task.Delay(3000);

@@ -47,9 +47,11 @@ public sealed class AlertStormTests(RedisServer redis, ITestOutputHelper output)
 
         // Sixty users with a daily digest far from now (their confirmations go out first, at the limits).
         var readers = Enumerable.Range(1, 60).Select(i => 9_500_000L + i).ToList();
-        var at = DateTimeOffset.UtcNow.AddHours(12);
+        // Daily at the time of an hour ago: the test makes today's slot due, the next is a day away.
+        var slot = DateTimeOffset.UtcNow.AddHours(-1);
+        slot = slot.AddTicks(-(slot.Ticks % TimeSpan.TicksPerMinute));
         await Task.WhenAll(readers.Select(u => client.GetGrain<IUserGrain>(u)
-            .AcceptAsync(new InboundUpdate(u, u, u, InboundKind.Text, $"/digest {at:HH}:00 UTC", false, null, DateTimeOffset.UtcNow))));
+            .AcceptAsync(new InboundUpdate(u, u, u, InboundKind.Text, $"/digest {slot:HH:mm} UTC", false, null, DateTimeOffset.UtcNow))));
         await Eventually(() => readers.All(u => telegram.SentMessages.Any(m => m.ChatId == u)), TimeSpan.FromSeconds(30));
 
         // Ninety owners of one alert each, and one owner of three alerts the same move crosses.
@@ -64,7 +66,7 @@ public sealed class AlertStormTests(RedisServer redis, ITestOutputHelper output)
         // The slot falls due, then the move: both queue for the same 30 a second.
         var start = DateTimeOffset.UtcNow;
         foreach (var reader in readers)
-            await client.GetGrain<IDigestShardGrain>(reader % IDigestShardGrain.Count).ScheduleAsync(reader, start, durable: true);
+            await client.GetGrain<IDigestShardGrain>(reader % IDigestShardGrain.Count).ScheduleAsync(reader, slot, durable: true);
         prices.Set(Symbol, 120m);
         await Eventually(() => owners.Append(several).All(o => Alerts(telegram, o).Count >= 1) && readers.All(r => Digests(telegram, r).Count >= 1), TimeSpan.FromSeconds(60));
         await Task.Delay(1500);

@@ -45,11 +45,13 @@ public sealed class DigestFailoverTests(RedisServer redis, ITestOutputHelper out
         // Thirty users of one shard, each with a daily digest far from now.
         var users = Enumerable.Range(1, 30).Select(i => 3_400_000L * IDigestShardGrain.Count + i * IDigestShardGrain.Count + 7).ToList();
         var shard = client.Cluster.GetGrain<IDigestShardGrain>(users[0] % IDigestShardGrain.Count);
-        var daily = DateTimeOffset.UtcNow.AddHours(12);
+        // Daily at the time of an hour ago: today's slot has passed (the test makes it due), the next is a day away.
+        var slot = DateTimeOffset.UtcNow.AddHours(-1);
+        slot = slot.AddTicks(-(slot.Ticks % TimeSpan.TicksPerMinute));
         foreach (var user in users)
         {
             await Say(client, user, 1, "/watch BTC");
-            await Say(client, user, 2, $"/digest {daily:HH}:00 UTC");
+            await Say(client, user, 2, $"/digest {slot:HH:mm} UTC");
         }
         Assert.True(await WaitUntilAsync(async () => (await shard.GetStatusAsync()).Scheduled == users.Count, TimeSpan.FromSeconds(20)));
         Assert.True(await WaitUntilAsync(() => Task.FromResult(telegram.SentMessages.Count(m => users.Contains(m.ChatId)) == 2 * users.Count), TimeSpan.FromSeconds(30)));
@@ -57,7 +59,6 @@ public sealed class DigestFailoverTests(RedisServer redis, ITestOutputHelper out
 
         // Telegram holds every send; the slot falls due: each user stores its digest and reschedules, nothing is delivered.
         telegram.Pause("sendMessage");
-        var slot = DateTimeOffset.UtcNow;
         foreach (var user in users)
             await shard.ScheduleAsync(user, slot, durable: true);
         Assert.True(await WaitUntilAsync(async () => await shard.GetStatusAsync() is { InFlight: 0, NextDue: { } next } && next > slot.AddHours(1), TimeSpan.FromSeconds(30)),

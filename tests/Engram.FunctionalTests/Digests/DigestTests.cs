@@ -42,18 +42,20 @@ public sealed class DigestTests(RedisServer redis)
         Assert.Contains("No digest.", list);
         Assert.Contains("I don't know the time zone 'Mars/Olympus'", (await Say("/digest 08:00 Mars/Olympus")).Text);
         Assert.Contains("'25:00' is not a time", (await Say("/digest 25:00")).Text);
-        // A daily slot far from now, so no real slot falls inside the test.
-        var at = DateTimeOffset.UtcNow.AddHours(12);
-        var set = (await Say($"/digest {at:HH}:00 Europe/Berlin")).Text;
-        Assert.Contains($"Digest set: daily at {at:HH}:00 Europe/Berlin. Next:", set);
+        // Daily at the Berlin time of an hour ago: today's slot has passed (the test makes it due), the next is a day away.
+        var slot = DateTimeOffset.UtcNow.AddHours(-1);
+        slot = slot.AddTicks(-(slot.Ticks % TimeSpan.TicksPerMinute));
+        var berlin = NodaTime.Instant.FromDateTimeOffset(slot).InZone(Engram.Grains.Digests.DigestSlots.Zone("Europe/Berlin")!).TimeOfDay;
+        var local = berlin.ToString("HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+        var set = (await Say($"/digest {local} Europe/Berlin")).Text;
+        Assert.Contains($"Digest set: daily at {local} Europe/Berlin. Next:", set);
 
         var shard = cluster.Client.GetGrain<IDigestShardGrain>(user % IDigestShardGrain.Count);
         var scheduled = await shard.GetStatusAsync();
         Assert.Equal(1, scheduled.Scheduled);
         Assert.InRange(scheduled.NextDue!.Value, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddHours(25));
 
-        // The shard is told a slot that is due now (as at 08:00): the digest comes, computed from the tools.
-        var slot = DateTimeOffset.UtcNow.AddSeconds(-1);
+        // The shard is told today's slot, as if it had not passed yet: due now, the digest comes, computed from the tools.
         await shard.ScheduleAsync(user, slot, durable: true);
         var digest = await WaitForDigest(messenger, user, 1);
         var tools = ((Orleans.TestingHost.InProcessSiloHandle)cluster.Silos[0]).ServiceProvider.GetRequiredService<TradingToolService>();
@@ -71,13 +73,15 @@ public sealed class DigestTests(RedisServer redis)
         Assert.Equal(ReplyKind.Digest, digest.Kind);
         Assert.Contains(digest.Buttons!, b => b.Command == "/chart BTC 1h");
 
-        // The same slot again (a shard that crashed before storing its rescheduling asks again): nothing more is sent.
+        // The same slot again (a shard that crashed before storing its rescheduling asks again), or a slot that is not
+        // one of this schedule's: nothing more is sent.
         await grain.DigestDueAsync(slot);
+        await grain.DigestDueAsync(slot.AddMinutes(7));
         await shard.ScheduleAsync(user, slot, durable: true);
         await Task.Delay(2500);
         Assert.Single(Digests(messenger, user));
         // The shard holds the next real slot again, and "/digest off" empties it.
-        Assert.True((await shard.GetStatusAsync()).NextDue > DateTimeOffset.UtcNow.AddHours(1));
+        Assert.True((await shard.GetStatusAsync()).NextDue > DateTimeOffset.UtcNow.AddHours(20));
         Assert.Contains("Digest off", (await Say("/digest off")).Text);
         Assert.Equal(0, (await shard.GetStatusAsync()).Scheduled);
     }
