@@ -59,10 +59,11 @@ internal sealed partial class DigestShardGrain(
     {
         var now = clock.GetUtcNow();
         var window = options.Value.SpreadWindow;
-        foreach (var (userId, slot) in shard.State.Slots)
+        var due = shard.State.Slots
+            .Select(s => (UserId: s.Key, Slot: s.Value, At: s.Value + DigestSlots.Spread(s.Key, window)))
+            .Where(s => s.At <= now && !(inFlight.TryGetValue(s.UserId, out var asked) && now - asked < AskAgainAfter));
+        foreach (var (userId, slot, _) in Paced(due, now))
         {
-            if (slot + DigestSlots.Spread(userId, window) > now || (inFlight.TryGetValue(userId, out var asked) && now - asked < AskAgainAfter))
-                continue;
             inFlight[userId] = now;
             sent++;
             GrainFactory.GetGrain<IUserGrain>(userId).DigestDueAsync(slot).Ignore();
@@ -70,6 +71,23 @@ internal sealed partial class DigestShardGrain(
         if (dirty)
             await WriteAsync();
     }
+
+    /// <summary>This shard's share of <see cref="DigestOptions.MaxPerSecond"/>, earliest due first; unused allowance carries over up to a second.</summary>
+    private IEnumerable<(long UserId, DateTimeOffset Slot, DateTimeOffset At)> Paced(IEnumerable<(long UserId, DateTimeOffset Slot, DateTimeOffset At)> due, DateTimeOffset now)
+    {
+        var perSecond = options.Value.MaxPerSecond / IDigestShardGrain.Count;
+        if (perSecond <= 0)
+            return due;
+        allowance = Math.Min(allowance + (now - lastPaced).TotalSeconds * perSecond, Math.Max(1, perSecond));
+        lastPaced = now;
+        var taken = due.OrderBy(d => d.At).Take((int)Math.Floor(allowance)).ToList();
+        allowance -= taken.Count;
+        return taken;
+    }
+
+    /// <summary>Asks this shard may still make; a second's worth at most, and one to begin with.</summary>
+    private double allowance = 1;
+    private DateTimeOffset lastPaced = DateTimeOffset.UtcNow;
 
     private async Task WriteAsync()
     {

@@ -18,6 +18,13 @@ public sealed class DigestOptions
     /// <summary>A digest due longer ago than this (a long outage) is skipped, not sent late: the next slot is news, this one is not.</summary>
     public TimeSpan MaxLateness { get; set; } = TimeSpan.FromHours(3);
 
+    /// <summary>
+    /// Digests the whole cluster asks for per second (its 64 shards share it), so they go at the pace Telegram takes them
+    /// and leave room in its 30 a second for alerts and replies: 100,000 digests at 20 a second take 83 minutes, which no
+    /// window can shorten. 0: not paced (a benchmark against a sender without limits).
+    /// </summary>
+    [Range(0, 10_000)] public double MaxPerSecond { get; set; } = 20;
+
     /// <summary>Symbols one watchlist may hold: every digest prices and analyses each of them.</summary>
     [Range(1, 100)] public int MaxWatched { get; set; } = 20;
 }

@@ -32,6 +32,7 @@ public static class DigestSpreadDriver
         {
             ["Digests:SpreadWindow"] = window.ToString("c", CultureInfo.InvariantCulture),
             ["Digests:CheckInterval"] = "00:00:01",
+            ["Digests:MaxPerSecond"] = o.Str("pace", "0"), // the recorder has no send limits: how the work itself spreads
         }, services => services.AddSingleton<IMessenger>(recorder));
         try
         {

@@ -35,6 +35,7 @@ public sealed class AlertStormTests(RedisServer redis, ITestOutputHelper output)
             ["Alerts:PollInterval"] = "00:00:00.200",
             ["Digests:SpreadWindow"] = "00:00:00.500",
             ["Digests:CheckInterval"] = "00:00:00.100",
+            ["Digests:MaxPerSecond"] = "0", // not paced: the sender alone puts alerts first
         };
         await using var cluster = await UserGrainCluster.StartAsync(redis, "storm-" + Guid.NewGuid().ToString("N")[..8], settings: settings,
             configureServices: services =>

@@ -100,6 +100,7 @@ public sealed class DigestFailoverTests(RedisServer redis, ITestOutputHelper out
             ["Cluster__ProbeTimeout"] = "00:00:01",
             ["Digests__SpreadWindow"] = "00:00:02",
             ["Digests__CheckInterval"] = "00:00:00.250",
+            ["Digests__MaxPerSecond"] = "0", // thirty users of one shard at once
         };
         var silo = await SiloProcess.StartAsync(clusterId, Path.Combine(workDirectory, name), environment);
         silos.Add(silo);

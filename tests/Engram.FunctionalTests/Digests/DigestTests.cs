@@ -86,6 +86,36 @@ public sealed class DigestTests(RedisServer redis)
         Assert.Equal(0, (await shard.GetStatusAsync()).Scheduled);
     }
 
+    [Fact]
+    public async Task Digests_due_together_are_asked_for_at_the_paced_rate()
+    {
+        var messenger = new RecordingMessenger();
+        // 5 a second for each of the 64 shards: ten users of one shard need two seconds, not one check.
+        await using var cluster = await UserGrainCluster.StartAsync(redis, "digests-paced-" + Guid.NewGuid().ToString("N")[..8],
+            settings: new Dictionary<string, string?>
+            {
+                ["Digests:SpreadWindow"] = "00:00:00", ["Digests:CheckInterval"] = "00:00:00.050", ["Digests:MaxPerSecond"] = $"{5 * IDigestShardGrain.Count}",
+            },
+            configureServices: services => services.AddSingleton<IMessenger>(messenger));
+        var slot = DateTimeOffset.UtcNow.AddHours(-1);
+        slot = slot.AddTicks(-(slot.Ticks % TimeSpan.TicksPerMinute));
+        var users = Enumerable.Range(1, 10).Select(i => 9_400_000L * IDigestShardGrain.Count + i * IDigestShardGrain.Count).ToList();
+        foreach (var user in users)
+            await cluster.Client.GetGrain<IUserGrain>(user).AcceptAsync(new InboundUpdate(1, user, user, InboundKind.Text, $"/digest {slot:HH:mm} UTC", false, null, DateTimeOffset.UtcNow));
+        var shard = cluster.Client.GetGrain<IDigestShardGrain>(users[0] % IDigestShardGrain.Count);
+        await Task.Delay(1200); // the shard's allowance fills to a second's worth
+        foreach (var user in users)
+            await shard.ScheduleAsync(user, slot, durable: false);
+        foreach (var user in users)
+            await WaitForDigest(messenger, user, 1);
+        var arrivals = messenger.Sent.Where(s => users.Contains(s.UserId) && s.Reply.Kind == ReplyKind.Digest).Select(s => s.At).Order().ToList();
+        Assert.Equal(10, arrivals.Count);
+        // Five at once (the allowance), then about five a second.
+        Assert.InRange((arrivals[^1] - arrivals[0]).TotalSeconds, 0.7, 3);
+        Assert.True(arrivals.Count(a => a < arrivals[0].AddMilliseconds(150)) <= 5,
+            string.Join(", ", arrivals.Select(a => $"{(a - arrivals[0]).TotalMilliseconds:F0}")));
+    }
+
     private static List<ChatReply> Digests(RecordingMessenger messenger, long user) =>
         messenger.Sent.Where(s => s.UserId == user && s.Reply.Kind == ReplyKind.Digest).Select(s => s.Reply).ToList();
 
