@@ -27,8 +27,10 @@ public sealed class AccountCommands(IGrainFactory grains, Operations.IOperationa
     private static ChatReply Start() => new(
         "👋 Welcome to Engram, your trading assistant.\n\n" +
         "I analyse crypto markets with indicators computed from real exchange data, give signals with their historical track record, " +
-        "assess risk, watch prices for you and keep your portfolio. Ask me anything in plain words (\"should I buy bitcoin now?\") or use a command:\n" +
-        "/analyze BTC 4h · /signal ETH · /risk BTC 0.5 · /alert BTC above 100000 · /portfolio · /help\n\n" + Disclaimer);
+        "assess risk, watch prices and indicators for you, send you a daily digest and keep your portfolio. " +
+        "Ask me anything in plain words (\"should I buy bitcoin now?\") or use a command:\n" +
+        "/analyze BTC 4h · /signal ETH · /risk BTC 0.5 · /alert BTC above 100000 · /alert BTC rsi 4h above 70 · " +
+        "/watch BTC ETH SOL · /digest 08:00 Europe/Berlin · /portfolio · /help\n\n" + Disclaimer);
 
     private static ChatReply Help()
     {
