@@ -164,27 +164,11 @@ public sealed partial record AlertCommand(string Pair, AlertCondition Condition,
         return "Options: repeat [cooldown, e.g. 30m], for <time, e.g. 7d>.";
     }
 
-    /// <summary>30m, 4h, 7d, 2w.</summary>
-    public static bool TryDuration(string text, out TimeSpan duration)
-    {
-        duration = default;
-        var match = DurationPattern().Match(text.ToLowerInvariant());
-        if (!match.Success || !int.TryParse(match.Groups[1].Value, out var n) || n <= 0 || n > 10_000)
-            return false;
-        duration = match.Groups[2].Value switch
-        {
-            "m" => TimeSpan.FromMinutes(n),
-            "h" => TimeSpan.FromHours(n),
-            "d" => TimeSpan.FromDays(n),
-            _ => TimeSpan.FromDays(7 * n),
-        };
-        return duration <= TimeSpan.FromDays(366);
-    }
+    /// <summary>30m, 4h, 7d, 2w (the spans indicator alerts read), up to a year.</summary>
+    public static bool TryDuration(string text, out TimeSpan duration) =>
+        IndicatorLine.TryParseSpan(text, out duration) && duration <= TimeSpan.FromDays(366);
 
     // [0-9], not \d: \d also matches other scripts' digits (٥), which no number parser here reads.
     [GeneratedRegex(@"^([+-][0-9]+(?:\.[0-9]+)?)%$")]
     private static partial Regex PercentPattern();
-
-    [GeneratedRegex(@"^([0-9]+)(m|h|d|w)$")]
-    private static partial Regex DurationPattern();
 }

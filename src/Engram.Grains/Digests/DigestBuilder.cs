@@ -40,7 +40,7 @@ public sealed class DigestBuilder(TradingToolService tools, MarketPrices prices,
             {
                 value = portfolio.Positions.Sum(p => p.Amount * quotes[p.Symbol]);
                 var since = schedule.LastPortfolioValue is { } last && last != 0
-                    ? $", {ReplyTextSigned(value.Value - last)} ({(value.Value - last) / last * 100:+0.00;-0.00;0.00}%) since the last digest"
+                    ? $", {Conversation.ReplyText.Signed(value.Value - last)} ({(value.Value - last) / last * 100:+0.00;-0.00;0.00}%) since the last digest"
                     : ", the first digest to track it";
                 text.Append(CultureInfo.InvariantCulture, $"💼 Portfolio: {Alerts.AlertNotification.Money(value.Value)} USDT{since}.\n");
             }
@@ -77,8 +77,6 @@ public sealed class DigestBuilder(TradingToolService tools, MarketPrices prices,
         lines[(symbol, timeframe)] = (now, line);
         return line;
     }
-
-    private static string ReplyTextSigned(decimal v) => Conversation.ReplyText.Signed(v);
 
     private static string Base(string symbol) => symbol.EndsWith("USDT", StringComparison.Ordinal) ? symbol[..^4] : symbol;
 }

@@ -306,11 +306,7 @@ public sealed partial class UserGrain(
             // sent stays sent; its marks are stored now if that write failed, and anything stored is on its way.
             if (unsaved)
                 await StoreSentMarksAsync(fired);
-            if (user.State.Outbox.Any(m => m.DeliverOnRecovery))
-            {
-                await SettleReminderAsync();
-                this.AsReference<IUserGrain>().DeliverOutboxAsync().Ignore();
-            }
+            await KeepStoredMessagesGoingAsync();
             return results;
         }
         // One notification for all of them; a user who blocked the bot gets nothing (the alerts are
@@ -328,6 +324,15 @@ public sealed partial class UserGrain(
             throw new UserStateUnavailableException("The alert was sent but could not be stored yet; it is stored on the next try.");
         }
         return results;
+    }
+
+    /// <summary>A repeated report found nothing new: what an earlier one stored is covered by the reminder and on its way.</summary>
+    private async Task KeepStoredMessagesGoingAsync()
+    {
+        if (!user.State.Outbox.Any(m => m.DeliverOnRecovery))
+            return;
+        await SettleReminderAsync();
+        this.AsReference<IUserGrain>().DeliverOutboxAsync().Ignore();
     }
 
     /// <summary>
@@ -364,11 +369,7 @@ public sealed partial class UserGrain(
             // Sent already (the shard asks again after a crash, or its rescheduling was lost), or a slot of a schedule
             // the user has since changed: only the next slot is news. What was stored is on its way.
             await TellDigestShardAsync(durable: false);
-            if (user.State.Outbox.Any(m => m.DeliverOnRecovery))
-            {
-                await SettleReminderAsync();
-                this.AsReference<IUserGrain>().DeliverOutboxAsync().Ignore();
-            }
+            await KeepStoredMessagesGoingAsync();
             return;
         }
         var late = clock.GetUtcNow() - slot > digestOptions.Value.MaxLateness;
